@@ -1,0 +1,3 @@
+//! The `qa-webhooks` command.
+
+fn main() {}

@@ -1,0 +1,1 @@
+//! Helpers shared by the example receivers: configuration from the environment and shutdown.
