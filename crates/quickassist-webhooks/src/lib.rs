@@ -7,8 +7,15 @@ pub mod canonical;
 pub mod event;
 pub mod idempotency;
 pub mod rejection;
-pub mod secret;
-pub mod sign;
-pub mod signature;
+mod secret;
+mod sign;
+mod signature;
 pub mod testing;
 pub mod verify;
+
+pub use event::{Envelope, Event};
+pub use rejection::Rejection;
+pub use secret::Secret;
+pub use sign::sign;
+pub use signature::SIGNATURE_HEADER;
+pub use verify::{SignedForm, Verification, Verified, Verifier, VerifyError, DEFAULT_MAX_BODY};

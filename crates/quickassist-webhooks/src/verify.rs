@@ -1,1 +1,507 @@
-//! Work in progress.
+//! [`Verifier`]: is this request really from the provider?
+//!
+//! The provider signs `hex(HMAC-SHA256(secret, JSON.stringify(body)))`. When its sender
+//! serializes the body with `JSON.stringify` (the usual case) the raw bytes are what was
+//! signed; a body that reached us in another JSON form (re-indented by a proxy, or sent by a
+//! different serializer) carries the signature of its `JSON.stringify` form instead. So the
+//! verifier checks the raw bytes first and, only if that fails, their
+//! [canonical form](crate::canonical), unless switched to [`raw_only`](Verifier::raw_only).
+//!
+//! ```
+//! use quickassist_webhooks::{sign, Secret, SignedForm, Verifier};
+//!
+//! let verifier = Verifier::new("whsec_example");
+//! let body = br#"{"event":"message.read","timestamp":"2024-01-15T10:30:00Z","data":{"messageId":"m"},"webhookId":"whk_1"}"#;
+//! let signature = sign(&Secret::from("whsec_example"), body);
+//!
+//! let verified = verifier.verify(Some(&signature), body)?;
+//! assert_eq!(verified.form(), SignedForm::Raw);
+//! assert_eq!(verified.parse::<quickassist_webhooks::Event>()?.webhook_id, "whk_1");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+use std::{fmt, sync::Arc, time::Duration};
+
+use chrono::{DateTime, Utc};
+use hmac::Mac;
+use serde::{de::DeserializeOwned, Deserialize};
+
+use crate::{
+    canonical::canonicalize,
+    event::{parse_envelope, Envelope, PayloadError},
+    signature::ClaimedTag,
+    Secret,
+};
+
+/// Default largest body a [`Verifier`] accepts: 1 MiB (the provider's events are < 1 KiB).
+pub const DEFAULT_MAX_BODY: usize = 1 << 20;
+
+/// The clock the replay window reads; injectable for tests.
+type Clock = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
+
+/// Verifies webhook signatures: one or more secrets (key rotation), the canonical-form
+/// fallback, a body size limit and an optional replay window.
+///
+/// Cheap to clone (an `Arc` inside); build it once and share it.
+///
+/// ```
+/// use std::time::Duration;
+/// use quickassist_webhooks::Verifier;
+///
+/// let verifier = Verifier::new("whsec_new")
+///     .with_secret("whsec_old") // still valid while the provider switches over
+///     .max_body(64 * 1024)
+///     .timestamp_tolerance(Duration::from_secs(300));
+/// assert_eq!(verifier.max_body_size(), 64 * 1024);
+/// ```
+#[derive(Clone)]
+#[must_use]
+pub struct Verifier {
+    config: Arc<Config>,
+}
+
+#[derive(Clone)]
+struct Config {
+    secrets: Vec<Secret>,
+    canonical_fallback: bool,
+    max_body: usize,
+    tolerance: Option<Duration>,
+    clock: Option<Clock>,
+}
+
+impl Verifier {
+    /// A verifier for one secret, with the canonical fallback on, a 1 MiB body limit and no
+    /// replay window.
+    pub fn new(secret: impl Into<Secret>) -> Self {
+        Self {
+            config: Arc::new(Config {
+                secrets: vec![secret.into()],
+                canonical_fallback: true,
+                max_body: DEFAULT_MAX_BODY,
+                tolerance: None,
+                clock: None,
+            }),
+        }
+    }
+
+    /// Adds another accepted secret, for key rotation: a signature made with any one of them
+    /// is valid, and [`Verified::key_index`] says which (0 is the first, in order of adding).
+    pub fn with_secret(mut self, secret: impl Into<Secret>) -> Self {
+        Arc::make_mut(&mut self.config).secrets.push(secret.into());
+        self
+    }
+
+    /// Accepts only signatures of the raw bytes, never of the canonical form.
+    ///
+    /// For senders you control that sign exactly the bytes they send; it saves the parse a
+    /// forged request would otherwise cost.
+    pub fn raw_only(mut self) -> Self {
+        Arc::make_mut(&mut self.config).canonical_fallback = false;
+        self
+    }
+
+    /// Sets the largest body accepted, in bytes (default [`DEFAULT_MAX_BODY`]). The
+    /// integrations enforce it while streaming, before buffering more.
+    pub fn max_body(mut self, limit: usize) -> Self {
+        Arc::make_mut(&mut self.config).max_body = limit;
+        self
+    }
+
+    /// Rejects a correctly signed body whose `timestamp` is further than `tolerance` from
+    /// now (before or after), so a captured request cannot be replayed later. Off by default.
+    ///
+    /// A replay older than the idempotency done-TTL would be processed again, so keep the
+    /// tolerance below it (the `Deduplicator` refuses the opposite).
+    pub fn timestamp_tolerance(mut self, tolerance: Duration) -> Self {
+        Arc::make_mut(&mut self.config).tolerance = Some(tolerance);
+        self
+    }
+
+    /// Replaces the clock the replay window reads (for tests).
+    ///
+    /// ```
+    /// use chrono::{TimeZone, Utc};
+    /// use quickassist_webhooks::Verifier;
+    ///
+    /// let verifier = Verifier::new("k").clock(|| Utc.with_ymd_and_hms(2024, 1, 15, 10, 30, 0).unwrap());
+    /// # let _ = verifier;
+    /// ```
+    pub fn clock(mut self, clock: impl Fn() -> DateTime<Utc> + Send + Sync + 'static) -> Self {
+        Arc::make_mut(&mut self.config).clock = Some(Arc::new(clock));
+        self
+    }
+
+    /// The largest body accepted, in bytes.
+    #[must_use]
+    pub fn max_body_size(&self) -> usize {
+        self.config.max_body
+    }
+
+    /// The replay window, if one is set.
+    #[must_use]
+    pub fn replay_window(&self) -> Option<Duration> {
+        self.config.tolerance
+    }
+
+    /// Refuses a declared `Content-Length` above the limit before any byte is read.
+    ///
+    /// # Errors
+    ///
+    /// [`VerifyError::PayloadTooLarge`] when `content_length` exceeds the limit.
+    ///
+    /// ```
+    /// let verifier = quickassist_webhooks::Verifier::new("k").max_body(10);
+    /// assert!(verifier.check_content_length(Some(10)).is_ok());
+    /// assert!(verifier.check_content_length(Some(11)).is_err());
+    /// assert!(verifier.check_content_length(None).is_ok()); // chunked: checked while reading
+    /// ```
+    pub fn check_content_length(&self, content_length: Option<u64>) -> Result<(), VerifyError> {
+        match content_length {
+            Some(len) if len > self.config.max_body as u64 => Err(self.too_large()),
+            _ => Ok(()),
+        }
+    }
+
+    /// Verifies `body` against the `x-webhook-signature` header value (`None` when absent).
+    ///
+    /// # Errors
+    ///
+    /// - [`VerifyError::PayloadTooLarge`]: the body exceeds the limit.
+    /// - [`VerifyError::MissingSignature`] / [`VerifyError::MalformedSignature`]: no header, or
+    ///   not 64 hex digits (after trimming whitespace and an optional `sha256=`).
+    /// - [`VerifyError::SignatureMismatch`]: no secret signed these bytes or their canonical form.
+    /// - [`VerifyError::MissingTimestamp`] / [`VerifyError::TimestampOutOfTolerance`]: with a
+    ///   replay window, the signed `timestamp` is absent or too far from now.
+    pub fn verify<'b>(
+        &self,
+        signature: Option<&str>,
+        body: &'b [u8],
+    ) -> Result<Verified<'b>, VerifyError> {
+        self.verify_bytes(signature.map(str::as_bytes), body)
+    }
+
+    /// [`verify`](Self::verify) with the header value as raw bytes, as HTTP delivers it
+    /// (a header that is not ASCII hex is [`VerifyError::MalformedSignature`]).
+    ///
+    /// # Errors
+    ///
+    /// As [`verify`](Self::verify).
+    pub fn verify_bytes<'b>(
+        &self,
+        signature: Option<&[u8]>,
+        body: &'b [u8],
+    ) -> Result<Verified<'b>, VerifyError> {
+        if body.len() > self.config.max_body {
+            return Err(self.too_large());
+        }
+        let claimed = ClaimedTag::parse(signature.ok_or(VerifyError::MissingSignature)?)
+            .ok_or(VerifyError::MalformedSignature)?;
+        let info = self
+            .match_secret(&claimed, body, SignedForm::Raw)
+            .or_else(|| self.match_canonical(&claimed, body))
+            .ok_or(VerifyError::SignatureMismatch)?;
+        if let Some(tolerance) = self.config.tolerance {
+            self.check_timestamp(body, tolerance)?;
+        }
+        Ok(Verified { body, info })
+    }
+
+    fn match_secret(
+        &self,
+        claimed: &ClaimedTag,
+        message: &[u8],
+        form: SignedForm,
+    ) -> Option<Verification> {
+        self.config
+            .secrets
+            .iter()
+            .position(|secret| {
+                let mut mac = secret.mac();
+                mac.update(message);
+                claimed.matches(&mac.finalize().into_bytes())
+            })
+            .map(|key_index| Verification { form, key_index })
+    }
+
+    fn match_canonical(&self, claimed: &ClaimedTag, body: &[u8]) -> Option<Verification> {
+        if !self.config.canonical_fallback {
+            return None;
+        }
+        // Not JSON at all: no canonical form exists, so nothing else could have been signed.
+        let canonical = canonicalize(body).ok()?;
+        if canonical == body {
+            return None; // the raw check already covered these exact bytes
+        }
+        self.match_secret(claimed, &canonical, SignedForm::Canonical)
+    }
+
+    fn check_timestamp(&self, body: &[u8], tolerance: Duration) -> Result<(), VerifyError> {
+        #[derive(Deserialize)]
+        struct Stamp {
+            timestamp: Option<DateTime<Utc>>,
+        }
+        let stamp = serde_json::from_slice::<Stamp>(body)
+            .ok()
+            .and_then(|stamp| stamp.timestamp)
+            .ok_or(VerifyError::MissingTimestamp)?;
+        let now = self
+            .config
+            .clock
+            .as_ref()
+            .map_or_else(Utc::now, |clock| clock());
+        let skew = (now - stamp).abs().to_std().unwrap_or(Duration::MAX);
+        if skew > tolerance {
+            return Err(VerifyError::TimestampOutOfTolerance { skew, tolerance });
+        }
+        Ok(())
+    }
+
+    fn too_large(&self) -> VerifyError {
+        VerifyError::PayloadTooLarge {
+            limit: self.config.max_body,
+        }
+    }
+}
+
+impl fmt::Debug for Verifier {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Only counts and settings: never a secret.
+        f.debug_struct("Verifier")
+            .field("secrets", &self.config.secrets.len())
+            .field("canonical_fallback", &self.config.canonical_fallback)
+            .field("max_body", &self.config.max_body)
+            .field("timestamp_tolerance", &self.config.tolerance)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Which bytes the matching signature was computed over.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum SignedForm {
+    /// The body exactly as received.
+    Raw,
+    /// The body's `JSON.stringify(JSON.parse(body))` form, as the provider's documented
+    /// receiver computes it.
+    Canonical,
+}
+
+/// How a request was verified: which form of the body and which secret matched.
+///
+/// `Copy` and `'static`, so integrations put it in request extensions.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Verification {
+    /// Which bytes were signed.
+    pub form: SignedForm,
+    /// Which secret signed them: its position in the order the secrets were added.
+    pub key_index: usize,
+}
+
+/// A body whose signature checked out, ready to [`parse`](Self::parse).
+#[derive(Clone, Copy, Debug)]
+pub struct Verified<'b> {
+    body: &'b [u8],
+    info: Verification,
+}
+
+impl<'b> Verified<'b> {
+    /// Which form of the body matched.
+    #[must_use]
+    pub fn form(&self) -> SignedForm {
+        self.info.form
+    }
+
+    /// Which secret matched (0 = the first added).
+    #[must_use]
+    pub fn key_index(&self) -> usize {
+        self.info.key_index
+    }
+
+    /// The verified body, exactly as received.
+    #[must_use]
+    pub fn body(&self) -> &'b [u8] {
+        self.body
+    }
+
+    /// Form and key index together, to store beside the request.
+    #[must_use]
+    pub fn info(&self) -> Verification {
+        self.info
+    }
+
+    /// Parses the verified body into a typed [`Envelope`].
+    ///
+    /// # Errors
+    ///
+    /// [`PayloadError`] naming the JSON path of the offending field, when the authentic body
+    /// is not a valid envelope.
+    pub fn parse<E: DeserializeOwned>(&self) -> Result<Envelope<E>, PayloadError> {
+        parse_envelope(self.body)
+    }
+}
+
+/// Why a request's signature was not accepted.
+///
+/// Messages never contain a secret, the expected signature or the body.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum VerifyError {
+    /// No `x-webhook-signature` header.
+    #[error("the request has no x-webhook-signature header")]
+    MissingSignature,
+    /// The header is not 64 hex digits (optionally after `sha256=`).
+    #[error("the x-webhook-signature header is not 64 hexadecimal digits")]
+    MalformedSignature,
+    /// No configured secret signed the body (raw or canonical).
+    #[error("the signature does not match the body under any configured secret")]
+    SignatureMismatch,
+    /// The replay window is on and the signed body has no valid `timestamp`.
+    #[error("the signed body has no valid `timestamp`, which the replay window requires")]
+    MissingTimestamp,
+    /// The signed `timestamp` is outside the replay window.
+    #[error("the signed timestamp is {skew:?} from now, beyond the {tolerance:?} tolerance")]
+    TimestampOutOfTolerance {
+        /// How far the timestamp is from now.
+        skew: Duration,
+        /// The configured tolerance.
+        tolerance: Duration,
+    },
+    /// The body is larger than the limit.
+    #[error("the body is larger than the {limit}-byte limit")]
+    PayloadTooLarge {
+        /// The configured limit in bytes.
+        limit: usize,
+    },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sign;
+    use chrono::TimeZone;
+
+    const BODY: &[u8] = br#"{"event":"message.read","timestamp":"2024-01-15T10:30:00Z","data":{"messageId":"m"},"webhookId":"whk_1"}"#;
+
+    fn signed(secret: &str, body: &[u8]) -> String {
+        sign(&Secret::from(secret), body)
+    }
+
+    #[test]
+    fn raw_signature_verifies() {
+        let verified = Verifier::new("s")
+            .verify(Some(&signed("s", BODY)), BODY)
+            .unwrap();
+        assert_eq!(
+            verified.info(),
+            Verification {
+                form: SignedForm::Raw,
+                key_index: 0
+            }
+        );
+        assert_eq!(verified.body(), BODY);
+    }
+
+    #[test]
+    fn rotated_secrets_report_which_matched() {
+        let verifier = Verifier::new("a").with_secret("b").with_secret("c");
+        for (index, secret) in ["a", "b", "c"].iter().enumerate() {
+            let verified = verifier.verify(Some(&signed(secret, BODY)), BODY).unwrap();
+            assert_eq!(verified.key_index(), index);
+        }
+        assert_eq!(
+            verifier.verify(Some(&signed("d", BODY)), BODY).unwrap_err(),
+            VerifyError::SignatureMismatch
+        );
+    }
+
+    #[test]
+    fn pretty_body_verifies_through_its_canonical_form_unless_raw_only() {
+        let pretty = b"{\n  \"event\": \"message.read\",\n  \"n\": 1.0\n}";
+        let signature = signed("s", br#"{"event":"message.read","n":1}"#);
+        let verified = Verifier::new("s").verify(Some(&signature), pretty).unwrap();
+        assert_eq!(verified.form(), SignedForm::Canonical);
+        assert_eq!(
+            Verifier::new("s")
+                .raw_only()
+                .verify(Some(&signature), pretty)
+                .unwrap_err(),
+            VerifyError::SignatureMismatch
+        );
+    }
+
+    #[test]
+    fn header_problems_have_their_own_errors() {
+        let verifier = Verifier::new("s");
+        assert_eq!(
+            verifier.verify(None, BODY).unwrap_err(),
+            VerifyError::MissingSignature
+        );
+        assert_eq!(
+            verifier.verify(Some("abc"), BODY).unwrap_err(),
+            VerifyError::MalformedSignature
+        );
+        assert_eq!(
+            verifier.verify_bytes(Some(&[0xff; 64]), BODY).unwrap_err(),
+            VerifyError::MalformedSignature
+        );
+        let upper = format!(" sha256={} ", signed("s", BODY).to_uppercase());
+        assert!(verifier.verify(Some(&upper), BODY).is_ok());
+    }
+
+    #[test]
+    fn size_limit_applies_before_anything_else() {
+        let verifier = Verifier::new("s").max_body(BODY.len() - 1);
+        assert_eq!(
+            verifier.verify(None, BODY).unwrap_err(),
+            VerifyError::PayloadTooLarge {
+                limit: BODY.len() - 1
+            }
+        );
+        assert!(verifier
+            .check_content_length(Some(BODY.len() as u64))
+            .is_err());
+    }
+
+    #[test]
+    fn replay_window_uses_the_signed_timestamp() {
+        let at = |minute| move || Utc.with_ymd_and_hms(2024, 1, 15, 10, minute, 0).unwrap();
+        let window = Duration::from_secs(300);
+        let signature = signed("s", BODY);
+        let fresh = Verifier::new("s").timestamp_tolerance(window).clock(at(34));
+        assert!(fresh.verify(Some(&signature), BODY).is_ok());
+        let early = Verifier::new("s").timestamp_tolerance(window).clock(at(26));
+        assert!(early.verify(Some(&signature), BODY).is_ok());
+        let late = Verifier::new("s").timestamp_tolerance(window).clock(at(36));
+        assert_eq!(
+            late.verify(Some(&signature), BODY).unwrap_err(),
+            VerifyError::TimestampOutOfTolerance {
+                skew: Duration::from_secs(360),
+                tolerance: window
+            }
+        );
+        let no_stamp = br#"{"event":"x"}"#;
+        assert_eq!(
+            fresh
+                .verify(Some(&signed("s", no_stamp)), no_stamp)
+                .unwrap_err(),
+            VerifyError::MissingTimestamp
+        );
+        // Off by default: the same old body passes.
+        assert!(Verifier::new("s").verify(Some(&signature), BODY).is_ok());
+    }
+
+    #[test]
+    fn debug_and_errors_never_show_secrets_or_signatures() {
+        let verifier = Verifier::new("top-secret-key");
+        let debug = format!("{verifier:?}");
+        assert!(!debug.contains("top-secret"), "{debug}");
+        let expected = signed("top-secret-key", BODY);
+        let wrong = signed("other", BODY);
+        let err = verifier.verify(Some(&wrong), BODY).unwrap_err();
+        for text in [err.to_string(), format!("{err:?}")] {
+            assert!(
+                !text.contains(&expected) && !text.contains(&wrong),
+                "{text}"
+            );
+        }
+    }
+}

@@ -1,1 +1,7 @@
-//! Work in progress.
+//! Process each delivery once: the claim state machine and its stores.
+
+mod key;
+mod store;
+
+pub use key::IdempotencyKey;
+pub use store::{Claim, ClaimToken, IdempotencyStore, StoreError, StoreFuture};
