@@ -18,6 +18,7 @@
 use std::fmt;
 
 use crate::event::PayloadError;
+use crate::idempotency::DedupRejection;
 use crate::verify::VerifyError;
 
 /// Response header set on the `200 OK` answered for a delivery that was already processed.
@@ -201,6 +202,23 @@ impl From<&PayloadError> for Rejection {
 impl From<PayloadError> for Rejection {
     fn from(_: PayloadError) -> Self {
         Self::InvalidPayload
+    }
+}
+
+impl From<&DedupRejection> for Rejection {
+    fn from(rejection: &DedupRejection) -> Self {
+        match rejection {
+            DedupRejection::InFlight { retry_after } => Self::DuplicateInFlight {
+                retry_after: retry_after.as_secs().max(1),
+            },
+            _ => Self::StoreUnavailable,
+        }
+    }
+}
+
+impl From<DedupRejection> for Rejection {
+    fn from(rejection: DedupRejection) -> Self {
+        Self::from(&rejection)
     }
 }
 

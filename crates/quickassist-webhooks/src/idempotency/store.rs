@@ -102,7 +102,7 @@ pub type StoreFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, StoreError>>
 /// unknown key, exactly one gets [`Claim::New`]. `complete` and `release` act only when the
 /// token still owns the claim and return `false` otherwise.
 ///
-/// The crate ships `MemoryStore` (one process); `quickassist-webhooks-redis`
+/// The crate ships [`MemoryStore`](super::MemoryStore) (one process); `quickassist-webhooks-redis`
 /// shares claims between replicas.
 pub trait IdempotencyStore: Send + Sync + fmt::Debug + 'static {
     /// Atomically claims `key` for `lease` if it is unknown.

@@ -1,0 +1,315 @@
+//! `MemoryStore`: the claim state machine, atomicity, expiry and LRU eviction.
+#![cfg(feature = "memory-store")]
+
+use std::{
+    sync::{
+        atomic::{AtomicU64, Ordering},
+        Arc,
+    },
+    time::{Duration, Instant},
+};
+
+use quickassist_webhooks::idempotency::{
+    Claim, ClaimToken, IdempotencyKey, IdempotencyStore, MemoryStore, DEFAULT_CAPACITY,
+};
+
+const LEASE: Duration = Duration::from_secs(60);
+const TTL: Duration = Duration::from_secs(24 * 3600);
+
+/// A clock the test moves by hand, so that leases and TTLs expire without sleeping.
+#[derive(Clone)]
+struct TestClock {
+    base: Instant,
+    offset_ms: Arc<AtomicU64>,
+}
+
+impl TestClock {
+    fn new() -> Self {
+        Self {
+            base: Instant::now(),
+            offset_ms: Arc::new(AtomicU64::new(0)),
+        }
+    }
+
+    fn advance(&self, by: Duration) {
+        let ms = u64::try_from(by.as_millis()).unwrap_or(u64::MAX);
+        self.offset_ms.fetch_add(ms, Ordering::SeqCst);
+    }
+
+    fn store(&self, capacity: u64) -> MemoryStore {
+        let clock = self.clone();
+        MemoryStore::builder()
+            .capacity(capacity)
+            .clock(move || {
+                clock.base + Duration::from_millis(clock.offset_ms.load(Ordering::SeqCst))
+            })
+            .build()
+    }
+}
+
+async fn claim_new(store: &MemoryStore, key: &IdempotencyKey) -> ClaimToken {
+    match store
+        .claim(key, LEASE)
+        .await
+        .expect("memory store never fails")
+    {
+        Claim::New(token) => token,
+        other => panic!("expected a new claim, got {other:?}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn thousand_concurrent_claims_of_one_key_yield_exactly_one_new() {
+    let store = Arc::new(MemoryStore::new());
+    // Several rounds on fresh keys, so that a rare interleaving has more chances to show.
+    for round in 0..20 {
+        let key = IdempotencyKey::new(format!("whk_race_{round}"));
+        let barrier = Arc::new(tokio::sync::Barrier::new(1000));
+        let tasks: Vec<_> = (0..1000)
+            .map(|_| {
+                let (store, barrier) = (Arc::clone(&store), Arc::clone(&barrier));
+                tokio::spawn(async move {
+                    barrier.wait().await;
+                    store.claim(&key, LEASE).await.unwrap()
+                })
+            })
+            .collect();
+        let mut new = 0;
+        let mut in_flight = 0;
+        for task in tasks {
+            match task.await.unwrap() {
+                Claim::New(_) => new += 1,
+                Claim::InFlight => in_flight += 1,
+                Claim::Done => panic!("nothing was completed"),
+            }
+        }
+        assert_eq!((new, in_flight), (1, 999), "round {round}");
+    }
+}
+
+#[test]
+fn concurrent_claims_from_os_threads_yield_exactly_one_new() {
+    let store = Arc::new(MemoryStore::with_capacity(1024));
+    let key = IdempotencyKey::new("whk_threads");
+    let barrier = Arc::new(std::sync::Barrier::new(8));
+    let threads: Vec<_> = (0..8)
+        .map(|_| {
+            let (store, barrier) = (Arc::clone(&store), Arc::clone(&barrier));
+            std::thread::spawn(move || {
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .build()
+                    .unwrap();
+                barrier.wait();
+                (0..125)
+                    .map(|_| runtime.block_on(store.claim(&key, LEASE)).unwrap())
+                    .filter(|claim| matches!(claim, Claim::New(_)))
+                    .count()
+            })
+        })
+        .collect();
+    let new: usize = threads.into_iter().map(|t| t.join().unwrap()).sum();
+    assert_eq!(new, 1);
+}
+
+#[tokio::test]
+async fn claimed_key_is_in_flight_until_settled() {
+    let store = MemoryStore::new();
+    let key = IdempotencyKey::new("whk_1");
+    claim_new(&store, &key).await;
+    assert_eq!(store.claim(&key, LEASE).await.unwrap(), Claim::InFlight);
+    assert_eq!(store.claim(&key, LEASE).await.unwrap(), Claim::InFlight);
+}
+
+#[tokio::test]
+async fn released_key_can_be_claimed_again() {
+    let store = MemoryStore::new();
+    let key = IdempotencyKey::new("whk_1");
+    let first = claim_new(&store, &key).await;
+    assert!(store.release(&key, first).await.unwrap());
+    let second = claim_new(&store, &key).await;
+    assert_ne!(first, second, "every claim gets its own token");
+}
+
+#[tokio::test]
+async fn completed_key_is_done() {
+    let store = MemoryStore::new();
+    let key = IdempotencyKey::new("whk_1");
+    let token = claim_new(&store, &key).await;
+    assert!(store.complete(&key, token, TTL).await.unwrap());
+    assert_eq!(store.claim(&key, LEASE).await.unwrap(), Claim::Done);
+    // A completed claim has no owner any more: neither release nor complete touch it.
+    assert!(!store.release(&key, token).await.unwrap());
+    assert!(!store.complete(&key, token, TTL).await.unwrap());
+    assert_eq!(store.claim(&key, LEASE).await.unwrap(), Claim::Done);
+}
+
+#[tokio::test]
+async fn keys_are_independent() {
+    let store = MemoryStore::new();
+    let (a, b) = (IdempotencyKey::new("whk_a"), IdempotencyKey::new("whk_b"));
+    let token = claim_new(&store, &a).await;
+    store.complete(&a, token, TTL).await.unwrap();
+    claim_new(&store, &b).await;
+    assert_eq!(store.claim(&a, LEASE).await.unwrap(), Claim::Done);
+    assert_eq!(store.claim(&b, LEASE).await.unwrap(), Claim::InFlight);
+}
+
+#[tokio::test]
+async fn a_token_that_does_not_own_the_claim_is_refused() {
+    let store = MemoryStore::new();
+    let key = IdempotencyKey::new("whk_1");
+    let token = claim_new(&store, &key).await;
+    let intruder = ClaimToken::new(token.get().wrapping_add(1));
+    assert!(!store.release(&key, intruder).await.unwrap());
+    assert!(!store.complete(&key, intruder, TTL).await.unwrap());
+    assert_eq!(store.claim(&key, LEASE).await.unwrap(), Claim::InFlight);
+    // Settling an unknown key is refused too.
+    let unknown = IdempotencyKey::new("whk_unknown");
+    assert!(!store.release(&unknown, token).await.unwrap());
+    assert!(!store.complete(&unknown, token, TTL).await.unwrap());
+}
+
+#[tokio::test]
+async fn expired_lease_lets_the_key_be_claimed_again() {
+    let clock = TestClock::new();
+    let store = clock.store(DEFAULT_CAPACITY);
+    let key = IdempotencyKey::new("whk_1");
+    claim_new(&store, &key).await;
+    clock.advance(LEASE - Duration::from_millis(1));
+    assert_eq!(store.claim(&key, LEASE).await.unwrap(), Claim::InFlight);
+    clock.advance(Duration::from_millis(1));
+    claim_new(&store, &key).await;
+}
+
+#[tokio::test]
+async fn stale_token_cannot_complete_or_release_after_lease_expiry_and_reclaim() {
+    let clock = TestClock::new();
+    let store = clock.store(DEFAULT_CAPACITY);
+    let key = IdempotencyKey::new("whk_1");
+    let stale = claim_new(&store, &key).await;
+    clock.advance(LEASE);
+    let current = claim_new(&store, &key).await;
+
+    assert!(!store.complete(&key, stale, TTL).await.unwrap());
+    assert!(!store.release(&key, stale).await.unwrap());
+    // The new owner's claim is untouched and still its own.
+    assert_eq!(store.claim(&key, LEASE).await.unwrap(), Claim::InFlight);
+    assert!(store.complete(&key, current, TTL).await.unwrap());
+    assert_eq!(store.claim(&key, LEASE).await.unwrap(), Claim::Done);
+}
+
+#[tokio::test]
+async fn expired_lease_cannot_be_completed_even_without_a_new_claim() {
+    // An expired claim counts as absent, as it would in a store that deletes expired keys.
+    let clock = TestClock::new();
+    let store = clock.store(DEFAULT_CAPACITY);
+    let key = IdempotencyKey::new("whk_1");
+    let token = claim_new(&store, &key).await;
+    clock.advance(LEASE + Duration::from_secs(1));
+    assert!(!store.complete(&key, token, TTL).await.unwrap());
+    claim_new(&store, &key).await;
+}
+
+#[tokio::test]
+async fn done_key_is_forgotten_when_the_done_ttl_ends() {
+    let clock = TestClock::new();
+    let store = clock.store(DEFAULT_CAPACITY);
+    let key = IdempotencyKey::new("whk_1");
+    let token = claim_new(&store, &key).await;
+    // The TTL counts from completion, not from the claim.
+    clock.advance(Duration::from_secs(30));
+    assert!(store.complete(&key, token, TTL).await.unwrap());
+    clock.advance(TTL - Duration::from_millis(1));
+    assert_eq!(store.claim(&key, LEASE).await.unwrap(), Claim::Done);
+    clock.advance(Duration::from_millis(1));
+    claim_new(&store, &key).await;
+}
+
+#[tokio::test]
+async fn enormous_lease_and_ttl_do_not_overflow() {
+    let store = MemoryStore::with_capacity(16);
+    let key = IdempotencyKey::new("whk_1");
+    let Claim::New(token) = store.claim(&key, Duration::MAX).await.unwrap() else {
+        panic!("new key must be claimed");
+    };
+    assert_eq!(
+        store.claim(&key, Duration::MAX).await.unwrap(),
+        Claim::InFlight
+    );
+    assert!(store.complete(&key, token, Duration::MAX).await.unwrap());
+    assert_eq!(store.claim(&key, LEASE).await.unwrap(), Claim::Done);
+}
+
+#[tokio::test]
+async fn zero_lease_expires_at_once() {
+    let store = MemoryStore::with_capacity(16);
+    let key = IdempotencyKey::new("whk_1");
+    assert!(matches!(
+        store.claim(&key, Duration::ZERO).await.unwrap(),
+        Claim::New(_)
+    ));
+    assert!(matches!(
+        store.claim(&key, LEASE).await.unwrap(),
+        Claim::New(_)
+    ));
+}
+
+#[tokio::test]
+async fn full_store_keeps_the_newest_keys_and_stays_bounded() {
+    // moka's default TinyLFU policy may refuse to admit a new key into a full cache, which
+    // would forget a delivery right after it was processed; LRU must evict the oldest instead.
+    const CAPACITY: u64 = 1_000;
+    let store = MemoryStore::with_capacity(CAPACITY);
+    let keys: Vec<_> = (0..20_000)
+        .map(|i| IdempotencyKey::new(format!("whk_{i}")))
+        .collect();
+    for (i, key) in keys.iter().enumerate() {
+        let token = claim_new(&store, key).await;
+        assert!(store.complete(key, token, TTL).await.unwrap());
+        assert_eq!(
+            store.claim(key, LEASE).await.unwrap(),
+            Claim::Done,
+            "key {i} forgotten right after completion"
+        );
+    }
+    assert!(store.entry_count() <= CAPACITY);
+    // Every recent key is still remembered once eviction has caught up.
+    for (i, key) in keys.iter().enumerate().skip(keys.len() - 500) {
+        assert_eq!(
+            store.claim(key, LEASE).await.unwrap(),
+            Claim::Done,
+            "recent key {i} was forgotten"
+        );
+    }
+    // The oldest ones made room.
+    assert!(matches!(
+        store.claim(&keys[0], LEASE).await.unwrap(),
+        Claim::New(_)
+    ));
+}
+
+#[tokio::test]
+async fn works_behind_a_shared_trait_object() {
+    let store: Arc<dyn IdempotencyStore> = Arc::new(MemoryStore::new());
+    let key = IdempotencyKey::new("whk_1");
+    let Claim::New(token) = store.claim(&key, LEASE).await.unwrap() else {
+        panic!("new key must be claimed");
+    };
+    assert!(store.complete(&key, token, TTL).await.unwrap());
+    assert_eq!(store.claim(&key, LEASE).await.unwrap(), Claim::Done);
+}
+
+#[test]
+fn default_capacity_is_a_million_keys() {
+    assert_eq!(DEFAULT_CAPACITY, 1_000_000);
+    assert_eq!(MemoryStore::new().capacity(), DEFAULT_CAPACITY);
+    assert_eq!(MemoryStore::default().capacity(), DEFAULT_CAPACITY);
+    assert_eq!(MemoryStore::with_capacity(7).capacity(), 7);
+}
+
+#[test]
+fn debug_shows_capacity_not_keys() {
+    let debug = format!("{:?}", MemoryStore::with_capacity(42));
+    assert!(debug.starts_with("MemoryStore {"), "{debug}");
+    assert!(debug.contains("capacity: 42"), "{debug}");
+}
