@@ -15,8 +15,8 @@ fn cases(target: &str) -> Vec<(String, Vec<u8>)> {
     let mut cases: Vec<_> = fs::read_dir(&dir)
         .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
         .map(|entry| {
-            let path = entry.unwrap().path();
-            (path.display().to_string(), fs::read(&path).unwrap())
+            let path = entry.expect("a directory entry").path();
+            (path.display().to_string(), fs::read(&path).expect("a readable input"))
         })
         .collect();
     cases.sort();
