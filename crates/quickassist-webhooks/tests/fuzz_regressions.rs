@@ -16,7 +16,10 @@ fn cases(target: &str) -> Vec<(String, Vec<u8>)> {
         .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
         .map(|entry| {
             let path = entry.expect("a directory entry").path();
-            (path.display().to_string(), fs::read(&path).expect("a readable input"))
+            (
+                path.display().to_string(),
+                fs::read(&path).expect("a readable input"),
+            )
         })
         .collect();
     cases.sort();
