@@ -1,1 +1,30 @@
-//! Helpers shared by the example receivers: configuration from the environment and shutdown.
+//! Building blocks of the example receivers, shared by the axum and actix-web examples and by
+//! the workspace's end-to-end tests:
+//!
+//! - [`ReceiverConfig`]: the secret, address and store, from the environment
+//!   (`QUICKASSIST_WEBHOOK_SECRET`, `HOST`, `PORT`, `REDIS_URL`);
+//! - [`EventSink`]: what "processing an event" means ([`PrintSink`]: one JSON line per event
+//!   on stdout);
+//! - [`axum_app`] and [`serve_axum`]: the axum receiver behind
+//!   [`WebhookLayer`](quickassist_webhooks_tower::WebhookLayer);
+//! - [`init_tracing`] and [`shutdown_signal`]: logs on stderr, Ctrl-C / SIGTERM.
+
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+#[path = "src/axum_app.rs"]
+mod axum_app;
+#[path = "src/config.rs"]
+mod config;
+#[path = "src/runtime.rs"]
+mod runtime;
+#[path = "src/sink.rs"]
+mod sink;
+
+pub use axum_app::{axum_app, serve_axum};
+pub use config::{ConfigError, ReceiverConfig, DEFAULT_HOST, DEFAULT_PORT};
+pub use runtime::{init_tracing, shutdown_signal};
+pub use sink::{EventSink, PrintSink, SinkError};
+
+/// The path the receivers serve, as the provider's setup guide suggests.
+pub const WEBHOOK_PATH: &str = "/webhooks/thequickassist";

@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# Throughput and server CPU per request over HTTP, in one run: bare axum, axum verifying by
+# hand, axum + VerifyLayer, axum + WebhookLayer (verify, parse, de-duplicate in a MemoryStore).
+#
+#   bench/http.sh                 # 10 s per mode
+#   DURATION=30s MODES="bare webhook" bench/http.sh
+#
+# The server runs on one thread pinned to SERVER_CPU, wrk (-t1 -c64) on WRK_CPU. Every
+# request is a distinct signed delivery (distinct webhookId) from a pre-generated file, so
+# the idempotency layer does its full work (claim + complete) on each. Server CPU per
+# request comes from /proc/<pid>/stat (utime + stime) around the wrk run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+DURATION=${DURATION:-10s}
+CONNECTIONS=${CONNECTIONS:-64}
+MODES=${MODES:-bare manual verify webhook}
+SERVER_CPU=${SERVER_CPU:-0}
+WRK_CPU=${WRK_CPU:-1}
+COUNT=${COUNT:-2000000}
+PORT=${PORT:-39217}
+SECRET=whsec_bench_http
+export DELIVERIES=${DELIVERIES:-target/bench-deliveries-$COUNT.txt}
+
+command -v wrk >/dev/null || { echo "wrk not found: apt-get install wrk" >&2; exit 1; }
+
+if [[ ${BUILD:-1} != 0 ]]; then
+  cargo build --release -q -p quickassist-webhooks-tower --example bench_server
+fi
+SERVER=target/release/examples/bench_server
+
+if [[ ! -s $DELIVERIES ]]; then
+  echo "generating $COUNT signed deliveries in $DELIVERIES" >&2
+  "$SERVER" dump "$COUNT" "$SECRET" > "$DELIVERIES.tmp" && mv "$DELIVERIES.tmp" "$DELIVERIES"
+fi
+
+ticks=$(getconf CLK_TCK)
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+
+printf '%-8s %12s %10s %10s %14s %12s\n' mode "req/s" "p50" "p99" "cpu/req (us)" processed
+for mode in $MODES; do
+  log=$(mktemp)
+  taskset -c "$SERVER_CPU" "$SERVER" "$mode" "$SECRET" "$PORT" 2>"$log" &
+  pid=$!
+  for _ in $(seq 100); do grep -q "listening on" "$log" && break; sleep 0.1; done
+  grep -q "listening on" "$log" || { cat "$log" >&2; kill "$pid"; exit 1; }
+
+  before=$(cpu_ticks "$pid")
+  out=$(taskset -c "$WRK_CPU" wrk -t1 -c"$CONNECTIONS" -d"$DURATION" --latency \
+        -s bench/signed.lua "http://127.0.0.1:$PORT/webhooks/thequickassist")
+  after=$(cpu_ticks "$pid")
+  kill -TERM "$pid"; wait "$pid" || true
+
+  requests=$(echo "$out" | awk '/requests in/ { print $1 }')
+  rps=$(echo "$out" | awk '/Requests\/sec/ { print $2 }')
+  p50=$(echo "$out" | awk '$1 == "50%" { print $2 }')
+  p99=$(echo "$out" | awk '$1 == "99%" { print $2 }')
+  non2xx=$(echo "$out" | awk '/Non-2xx/ { print $NF }')
+  processed=$(awk '/^processed/ { print $2 }' "$log")
+  cpu_us=$(awk -v t=$((after - before)) -v hz="$ticks" -v n="$requests" \
+           'BEGIN { printf "%.2f", t / hz * 1e6 / n }')
+  printf '%-8s %12s %10s %10s %14s %12s\n' "$mode" "$rps" "$p50" "$p99" "$cpu_us" "$processed/$requests"
+  [[ -n $non2xx ]] && echo "  warning: $non2xx non-2xx responses" >&2
+  rm -f "$log"
+done

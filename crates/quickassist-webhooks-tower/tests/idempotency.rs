@@ -1,0 +1,349 @@
+//! `IdempotencyLayer` (through `WebhookLayer`) in process: each delivery reaches the inner
+//! service once, failures release the claim, store outages answer 503 or pass through.
+// Helpers outside `#[test]` functions unwrap too: a panic there is a test failure.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::{
+    convert::Infallible,
+    sync::{
+        atomic::{AtomicUsize, Ordering},
+        Arc,
+    },
+    time::{Duration, Instant},
+};
+
+use bytes::Bytes;
+use common::*;
+use http::{header, Request, Response, StatusCode};
+use http_body_util::Full;
+use quickassist_webhooks::{
+    idempotency::{
+        Claim, ClaimToken, Deduplicator, FailureMode, IdempotencyKey, IdempotencyStore,
+        MemoryStore, StoreError, StoreFuture,
+    },
+    rejection::{DUPLICATE_BODY, DUPLICATE_HEADER},
+    Verifier,
+};
+use quickassist_webhooks_tower::{IdempotencyLayer, VerifiedBody, WebhookLayer};
+use tokio::sync::{mpsc, Notify};
+use tower::{Layer, ServiceExt};
+
+fn layer() -> WebhookLayer {
+    WebhookLayer::new(Verifier::new(SECRET))
+}
+
+/// An inner service that reports each call on `entered` and then waits for `open`.
+fn gated(
+    entered: mpsc::UnboundedSender<()>,
+    open: Arc<Notify>,
+) -> impl tower::Service<
+    Request<VerifiedBody>,
+    Response = Response<Full<Bytes>>,
+    Error = Infallible,
+    Future = impl Send,
+> + Clone
+       + Send
+       + 'static {
+    tower::service_fn(move |_request: Request<VerifiedBody>| {
+        let (entered, open) = (entered.clone(), Arc::clone(&open));
+        async move {
+            let _ = entered.send(());
+            open.notified().await;
+            Ok::<_, Infallible>(Response::new(Full::new(Bytes::from_static(b"handled"))))
+        }
+    })
+}
+
+#[tokio::test]
+async fn first_delivery_is_processed_and_its_duplicate_answered_without_inner() {
+    let recorder = Recorder::default();
+    let service = layer().layer(recorder.service::<VerifiedBody>(StatusCode::OK));
+    let signed = signed("whk_dup");
+
+    let first = service
+        .clone()
+        .oneshot(http_request(&signed))
+        .await
+        .unwrap();
+    assert_eq!(first.status(), StatusCode::OK);
+    assert!(first.headers().get(DUPLICATE_HEADER).is_none());
+    assert_eq!(body_text(first).await, "handled");
+
+    let again = service
+        .clone()
+        .oneshot(http_request(&signed))
+        .await
+        .unwrap();
+    assert_eq!(again.status(), StatusCode::OK);
+    assert_eq!(again.headers()[DUPLICATE_HEADER], "true");
+    assert_eq!(again.headers()[header::CONTENT_TYPE], "application/json");
+    assert_eq!(body_text(again).await, DUPLICATE_BODY);
+    assert_eq!(recorder.calls(), 1);
+
+    // Another delivery is independent.
+    let other = service
+        .oneshot(http_request(&common::signed("whk_other")))
+        .await
+        .unwrap();
+    assert!(other.headers().get(DUPLICATE_HEADER).is_none());
+    assert_eq!(recorder.calls(), 2);
+}
+
+#[tokio::test]
+async fn duplicate_while_in_flight_gets_409_with_retry_after() {
+    let (entered_tx, mut entered) = mpsc::unbounded_channel();
+    let open = Arc::new(Notify::new());
+    let dedup = Deduplicator::memory().lease(Duration::from_secs(42));
+    let service = layer()
+        .deduplicator(dedup)
+        .layer(gated(entered_tx, Arc::clone(&open)));
+    let signed = signed("whk_busy");
+
+    let first = tokio::spawn(service.clone().oneshot(http_request(&signed)));
+    entered.recv().await.unwrap();
+
+    let busy = service
+        .clone()
+        .oneshot(http_request(&signed))
+        .await
+        .unwrap();
+    assert_eq!(busy.status(), StatusCode::CONFLICT);
+    assert_eq!(busy.headers()[header::RETRY_AFTER], "42");
+    assert_eq!(body_text(busy).await, r#"{"error":"duplicate_in_flight"}"#);
+
+    open.notify_one();
+    assert_eq!(first.await.unwrap().unwrap().status(), StatusCode::OK);
+    let after = service.oneshot(http_request(&signed)).await.unwrap();
+    assert_eq!(after.headers()[DUPLICATE_HEADER], "true");
+    assert!(entered.try_recv().is_err(), "inner ran only once");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_copies_of_a_new_delivery_run_the_inner_service_once() {
+    let calls = Arc::new(AtomicUsize::new(0));
+    let counted = Arc::clone(&calls);
+    let inner = tower::service_fn(move |_request: Request<VerifiedBody>| {
+        counted.fetch_add(1, Ordering::SeqCst);
+        async { Ok::<_, Infallible>(Response::new(Full::new(Bytes::new()))) }
+    });
+    let service = layer().layer(inner);
+    let signed = signed("whk_race");
+    let copies: Vec<_> = (0..64)
+        .map(|_| tokio::spawn(service.clone().oneshot(http_request(&signed))))
+        .collect();
+    for copy in copies {
+        let status = copy.await.unwrap().unwrap().status();
+        assert!(
+            status == StatusCode::OK || status == StatusCode::CONFLICT,
+            "{status}"
+        );
+    }
+    assert_eq!(calls.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test]
+async fn inner_failure_releases_the_claim_so_the_retry_is_processed() {
+    let failing = Recorder::default();
+    let dedup = Deduplicator::memory();
+    let signed = signed("whk_retry");
+
+    let service = layer()
+        .deduplicator(dedup.clone())
+        .layer(failing.service::<VerifiedBody>(StatusCode::INTERNAL_SERVER_ERROR));
+    let response = service.oneshot(http_request(&signed)).await.unwrap();
+    assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+
+    let healthy = Recorder::default();
+    let service = layer()
+        .deduplicator(dedup)
+        .layer(healthy.service::<VerifiedBody>(StatusCode::OK));
+    let retry = service
+        .clone()
+        .oneshot(http_request(&signed))
+        .await
+        .unwrap();
+    assert_eq!(retry.status(), StatusCode::OK);
+    assert!(retry.headers().get(DUPLICATE_HEADER).is_none());
+    assert_eq!(healthy.calls(), 1, "the retry was processed");
+
+    let again = service.oneshot(http_request(&signed)).await.unwrap();
+    assert_eq!(again.headers()[DUPLICATE_HEADER], "true");
+    assert_eq!(healthy.calls(), 1);
+}
+
+#[tokio::test]
+async fn inner_error_releases_the_claim() {
+    let dedup = Deduplicator::memory();
+    let signed = signed("whk_err");
+    let erring = tower::service_fn(|_request: Request<VerifiedBody>| async {
+        Err::<Response<Full<Bytes>>, _>(std::io::Error::other("handler failed"))
+    });
+    let result = layer()
+        .deduplicator(dedup.clone())
+        .layer(erring)
+        .oneshot(http_request(&signed))
+        .await;
+    assert!(result.is_err(), "the inner error is returned as an error");
+
+    let recorder = Recorder::default();
+    let retry = layer()
+        .deduplicator(dedup)
+        .layer(recorder.service::<VerifiedBody>(StatusCode::OK))
+        .oneshot(http_request(&signed))
+        .await
+        .unwrap();
+    assert_eq!(retry.status(), StatusCode::OK);
+    assert_eq!(recorder.calls(), 1);
+}
+
+#[tokio::test]
+async fn dropped_response_future_releases_the_claim() {
+    let (entered_tx, mut entered) = mpsc::unbounded_channel();
+    let dedup = Deduplicator::memory();
+    let signed = signed("whk_gone");
+    // The gate never opens: the client goes away while the handler runs.
+    let stuck = layer()
+        .deduplicator(dedup.clone())
+        .layer(gated(entered_tx, Arc::new(Notify::new())));
+    let task = tokio::spawn(stuck.oneshot(http_request(&signed)));
+    entered.recv().await.unwrap();
+    task.abort();
+    assert!(task.await.unwrap_err().is_cancelled());
+
+    // The release runs in a task spawned by the dropped guard: retry until it has run.
+    let recorder = Recorder::default();
+    let service = layer()
+        .deduplicator(dedup)
+        .layer(recorder.service::<VerifiedBody>(StatusCode::OK));
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let response = service
+            .clone()
+            .oneshot(http_request(&signed))
+            .await
+            .unwrap();
+        if response.status() == StatusCode::OK {
+            break;
+        }
+        assert_eq!(response.status(), StatusCode::CONFLICT);
+        assert!(Instant::now() < deadline, "the claim was never released");
+        tokio::task::yield_now().await;
+    }
+    assert_eq!(recorder.calls(), 1);
+}
+
+/// A store whose backend is down.
+#[derive(Debug)]
+struct Unreachable;
+
+impl IdempotencyStore for Unreachable {
+    fn claim<'a>(&'a self, _: &'a IdempotencyKey, _: Duration) -> StoreFuture<'a, Claim> {
+        Box::pin(async { Err(StoreError::new("connection refused")) })
+    }
+
+    fn complete<'a>(
+        &'a self,
+        _: &'a IdempotencyKey,
+        _: ClaimToken,
+        _: Duration,
+    ) -> StoreFuture<'a, bool> {
+        Box::pin(async { Err(StoreError::new("connection refused")) })
+    }
+
+    fn release<'a>(&'a self, _: &'a IdempotencyKey, _: ClaimToken) -> StoreFuture<'a, bool> {
+        Box::pin(async { Err(StoreError::new("connection refused")) })
+    }
+}
+
+#[tokio::test]
+async fn unreachable_store_gets_503_when_failing_closed() {
+    let recorder = Recorder::default();
+    let response = layer()
+        .store(Unreachable)
+        .layer(recorder.service::<VerifiedBody>(StatusCode::OK))
+        .oneshot(http_request(&signed("whk_down")))
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert!(response.headers().get(header::RETRY_AFTER).is_none());
+    assert_eq!(
+        body_text(response).await,
+        r#"{"error":"store_unavailable"}"#
+    );
+    assert_eq!(recorder.calls(), 0);
+}
+
+#[tokio::test]
+async fn unreachable_store_passes_through_when_failing_open() {
+    let recorder = Recorder::default();
+    let dedup = Deduplicator::new(Unreachable).failure_mode(FailureMode::Open);
+    let service = layer()
+        .deduplicator(dedup)
+        .layer(recorder.service::<VerifiedBody>(StatusCode::OK));
+    for _ in 0..2 {
+        let response = service
+            .clone()
+            .oneshot(http_request(&signed("whk_open")))
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+    }
+    assert_eq!(
+        recorder.calls(),
+        2,
+        "fail-open trades duplicates for availability"
+    );
+}
+
+#[tokio::test]
+async fn forged_requests_never_reach_the_store() {
+    let store = Arc::new(MemoryStore::new());
+    let service = layer()
+        .deduplicator(Deduplicator::from_arc(store.clone()))
+        .layer(Recorder::default().service::<VerifiedBody>(StatusCode::OK));
+    let signed = signed("whk_forged");
+    let forged = request(
+        &[&"0".repeat(64)],
+        Full::new(Bytes::from(signed.body.clone())),
+    );
+    let response = service.clone().oneshot(forged).await.unwrap();
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    // The genuine delivery is still new.
+    let genuine = service.oneshot(http_request(&signed)).await.unwrap();
+    assert!(genuine.headers().get(DUPLICATE_HEADER).is_none());
+}
+
+#[tokio::test]
+async fn without_verify_layer_requests_pass_through_unguarded() {
+    let recorder = Recorder::default();
+    let service = IdempotencyLayer::new(Deduplicator::memory())
+        .layer(recorder.service::<Full<Bytes>>(StatusCode::OK));
+    for _ in 0..2 {
+        let response = service
+            .clone()
+            .oneshot(http_request(&signed("whk_bare")))
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+    }
+    assert_eq!(recorder.calls(), 2);
+}
+
+#[tokio::test]
+async fn key_fn_returning_none_processes_every_copy() {
+    let recorder = Recorder::default();
+    let service = layer()
+        .deduplicator(Deduplicator::memory().key_fn(|_, _| None))
+        .layer(recorder.service::<VerifiedBody>(StatusCode::OK));
+    for _ in 0..2 {
+        let response = service
+            .clone()
+            .oneshot(http_request(&signed("whk_nokey")))
+            .await
+            .unwrap();
+        assert!(response.headers().get(DUPLICATE_HEADER).is_none());
+    }
+    assert_eq!(recorder.calls(), 2);
+}

@@ -1,0 +1,312 @@
+//! `VerifyLayer` in process: every rejection path and what the inner service receives.
+// Helpers outside `#[test]` functions unwrap too: a panic there is a test failure.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::{sync::atomic::Ordering, time::Duration};
+
+use bytes::Bytes;
+use chrono::{TimeZone, Utc};
+use common::*;
+use http::{header, Request, StatusCode};
+use http_body_util::Full;
+use quickassist_webhooks::{
+    sign,
+    testing::{sample, sample_at, SignedRequest, PROVIDER_SAMPLE},
+    Event, Secret, SignedForm, Verifier,
+};
+use quickassist_webhooks_tower::{VerifiedBody, VerifyLayer};
+use tower::{Layer, ServiceExt};
+
+fn verifier() -> Verifier {
+    Verifier::new(SECRET)
+}
+
+/// Sends `request` through `VerifyLayer` in front of a recording 200 service.
+async fn send<B>(
+    verifier: Verifier,
+    request: Request<B>,
+) -> (StatusCode, http::HeaderMap, String, Recorder)
+where
+    B: http_body::Body + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    let recorder = Recorder::default();
+    let service =
+        VerifyLayer::new(verifier).layer(recorder.service::<VerifiedBody>(StatusCode::OK));
+    let response = service.oneshot(request).await.unwrap();
+    let (status, headers) = (response.status(), response.headers().clone());
+    (status, headers, body_text(response).await, recorder)
+}
+
+async fn assert_rejected<B>(request: Request<B>, status: StatusCode, body: &str)
+where
+    B: http_body::Body + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    let (got, headers, text, recorder) = send(verifier(), request).await;
+    assert_eq!(got, status);
+    assert_eq!(text, body);
+    assert_eq!(headers[header::CONTENT_TYPE], "application/json");
+    assert!(headers.get(header::RETRY_AFTER).is_none());
+    assert_eq!(recorder.calls(), 0, "the inner service must not run");
+}
+
+fn full(body: impl Into<Bytes>) -> Full<Bytes> {
+    Full::new(body.into())
+}
+
+#[tokio::test]
+async fn valid_delivery_reaches_inner_with_verified_bytes_and_envelope() {
+    let signed = signed("whk_valid");
+    let (status, _, text, recorder) = send(verifier(), http_request(&signed)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(text, "handled");
+    let seen = recorder.last();
+    assert_eq!(seen.body, signed.body);
+    let envelope = seen.envelope.expect("envelope in extensions");
+    assert_eq!(envelope.webhook_id, "whk_valid");
+    assert_eq!(envelope.event.name(), Event::MESSAGE_DELIVERED);
+    let verification = seen.verification.expect("verification in extensions");
+    assert_eq!(verification.form, SignedForm::Raw);
+    assert_eq!(verification.key_index, 0);
+}
+
+#[tokio::test]
+async fn provider_sample_with_its_documented_signature_is_accepted() {
+    let signature = sign(&Secret::from(SECRET), PROVIDER_SAMPLE.as_bytes());
+    let (status, _, _, recorder) =
+        send(verifier(), request(&[&signature], full(PROVIDER_SAMPLE))).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(recorder.last().envelope.unwrap().webhook_id, "whk_abc123");
+}
+
+#[tokio::test]
+async fn missing_signature_gets_401() {
+    let signed = signed("whk_1");
+    assert_rejected(
+        request(&[], full(signed.body)),
+        StatusCode::UNAUTHORIZED,
+        r#"{"error":"missing_signature"}"#,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn non_hex_signature_gets_401_malformed() {
+    let signed = signed("whk_1");
+    let not_hex = "z".repeat(64);
+    assert_rejected(
+        request(&[&not_hex], full(signed.body)),
+        StatusCode::UNAUTHORIZED,
+        r#"{"error":"malformed_signature"}"#,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn non_ascii_signature_header_gets_401_malformed() {
+    let signed = signed("whk_1");
+    let mut request = request(&[], full(signed.body));
+    request.headers_mut().insert(
+        quickassist_webhooks::SIGNATURE_HEADER,
+        http::HeaderValue::from_bytes(&[0xff; 64]).unwrap(),
+    );
+    assert_rejected(
+        request,
+        StatusCode::UNAUTHORIZED,
+        r#"{"error":"malformed_signature"}"#,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn two_signature_headers_get_401_even_if_one_is_valid() {
+    let signed = signed("whk_1");
+    let other = "0".repeat(64);
+    for pair in [[&signed.signature, &other], [&other, &signed.signature]] {
+        assert_rejected(
+            request(&[pair[0], pair[1]], full(signed.body.clone())),
+            StatusCode::UNAUTHORIZED,
+            r#"{"error":"malformed_signature"}"#,
+        )
+        .await;
+    }
+}
+
+#[tokio::test]
+async fn signature_of_another_secret_gets_401() {
+    let other = SignedRequest::new(
+        &Secret::from("whsec_other"),
+        &sample(Event::MESSAGE_READ, "whk_1"),
+    );
+    assert_rejected(
+        request(&[&other.signature], full(other.body)),
+        StatusCode::UNAUTHORIZED,
+        r#"{"error":"invalid_signature"}"#,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn tampered_body_gets_401() {
+    let signed = signed("whk_1");
+    let tampered = String::from_utf8(signed.body)
+        .unwrap()
+        .replace("whk_1", "whk_2");
+    assert_rejected(
+        request(&[&signed.signature], full(tampered)),
+        StatusCode::UNAUTHORIZED,
+        r#"{"error":"invalid_signature"}"#,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn rejection_never_echoes_the_expected_signature() {
+    let signed = signed("whk_1");
+    let tampered = String::from_utf8(signed.body)
+        .unwrap()
+        .replace("whk_1", "whk_9");
+    let expected = sign(&Secret::from(SECRET), tampered.as_bytes());
+    let (status, headers, text, _) =
+        send(verifier(), request(&[&signed.signature], full(tampered))).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert!(!text.contains(&expected));
+    assert!(headers
+        .values()
+        .all(|value| value.as_bytes() != expected.as_bytes()));
+}
+
+#[tokio::test]
+async fn stale_timestamp_gets_401_with_a_replay_window() {
+    let at = Utc.with_ymd_and_hms(2024, 1, 15, 10, 30, 0).unwrap();
+    let signed = SignedRequest::new(
+        &Secret::from(SECRET),
+        &sample_at(Event::MESSAGE_READ, "whk_1", at),
+    );
+    let verifier = verifier()
+        .timestamp_tolerance(Duration::from_secs(300))
+        .clock(move || at + chrono::Duration::minutes(10));
+    let (status, _, text, recorder) = send(verifier, http_request(&signed)).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(text, r#"{"error":"timestamp_out_of_tolerance"}"#);
+    assert_eq!(recorder.calls(), 0);
+}
+
+#[tokio::test]
+async fn oversized_content_length_gets_413_without_reading_the_body() {
+    let signed = signed("whk_1");
+    let body = Untouched::default();
+    let polled = std::sync::Arc::clone(&body.polled);
+    let mut request = request(&[&signed.signature], body);
+    request
+        .headers_mut()
+        .insert(header::CONTENT_LENGTH, (3u64 << 20).into());
+    assert_rejected(
+        request,
+        StatusCode::PAYLOAD_TOO_LARGE,
+        r#"{"error":"payload_too_large"}"#,
+    )
+    .await;
+    assert!(!polled.load(Ordering::SeqCst), "the body was read");
+}
+
+#[tokio::test]
+async fn oversized_chunked_body_gets_413_after_reading_at_most_the_limit() {
+    let signed = signed("whk_1");
+    let body = Endless::new(16 * 1024);
+    let read = std::sync::Arc::clone(&body.read);
+    let (status, _, text, recorder) = send(
+        verifier().max_body(64 * 1024),
+        request(&[&signed.signature], body),
+    )
+    .await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(text, r#"{"error":"payload_too_large"}"#);
+    assert_eq!(recorder.calls(), 0);
+    assert!(read.load(Ordering::Relaxed) <= 64 * 1024 + 16 * 1024);
+}
+
+#[tokio::test]
+async fn body_of_exactly_the_limit_is_accepted() {
+    let signed = signed("whk_1");
+    let verifier = verifier().max_body(signed.body.len());
+    let (status, _, _, recorder) = send(verifier, http_request(&signed)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(recorder.calls(), 1);
+}
+
+#[tokio::test]
+async fn verified_body_that_is_not_an_envelope_gets_400() {
+    for body in [
+        &b"not json"[..],
+        br#"{"hello":"world"}"#,
+        br#"{"event":"message.read","data":{}}"#,
+    ] {
+        let signed = SignedRequest::raw(&Secret::from(SECRET), body);
+        assert_rejected(
+            request(&[&signed.signature], full(signed.body)),
+            StatusCode::BAD_REQUEST,
+            r#"{"error":"invalid_payload"}"#,
+        )
+        .await;
+    }
+}
+
+#[tokio::test]
+async fn unknown_event_type_passes_as_unknown() {
+    let signed = SignedRequest::new(&Secret::from(SECRET), &sample("contact.created", "whk_u"));
+    let (status, _, _, recorder) = send(verifier(), http_request(&signed)).await;
+    assert_eq!(status, StatusCode::OK);
+    let envelope = recorder.last().envelope.unwrap();
+    assert!(
+        matches!(envelope.event, Event::Unknown { ref event, .. } if event == "contact.created")
+    );
+}
+
+#[tokio::test]
+async fn pretty_body_signed_over_its_canonical_form_is_accepted_as_is() {
+    let signed = SignedRequest::pretty(
+        &Secret::from(SECRET),
+        &sample(Event::MESSAGE_FAILED, "whk_p"),
+    );
+    assert!(signed.body.contains(&b'\n'));
+    let (status, _, _, recorder) = send(verifier(), http_request(&signed)).await;
+    assert_eq!(status, StatusCode::OK);
+    let seen = recorder.last();
+    assert_eq!(
+        seen.body, signed.body,
+        "the inner service gets the bytes as sent"
+    );
+    assert_eq!(seen.verification.unwrap().form, SignedForm::Canonical);
+    assert_eq!(seen.envelope.unwrap().webhook_id, "whk_p");
+}
+
+#[tokio::test]
+async fn rotated_secret_is_accepted_and_reported() {
+    let signed = SignedRequest::new(
+        &Secret::from("whsec_old"),
+        &sample(Event::MESSAGE_READ, "whk_r"),
+    );
+    let verifier = verifier().with_secret("whsec_old");
+    let (status, _, _, recorder) = send(verifier, http_request(&signed)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(recorder.last().verification.unwrap().key_index, 1);
+}
+
+#[tokio::test]
+async fn inner_status_and_body_pass_through() {
+    let recorder = Recorder::default();
+    let service =
+        VerifyLayer::new(verifier()).layer(recorder.service::<VerifiedBody>(StatusCode::ACCEPTED));
+    let response = service
+        .oneshot(http_request(&signed("whk_1")))
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::ACCEPTED);
+    assert_eq!(body_text(response).await, "handled");
+}

@@ -1,0 +1,212 @@
+//! [`ReceiverConfig`]: what a receiver needs to know, from the environment.
+
+use std::{error::Error, fmt};
+
+use quickassist_webhooks::{idempotency::Deduplicator, Secret, Verifier};
+use quickassist_webhooks_redis::RedisStore;
+
+/// Address the receivers bind by default: loopback only.
+pub const DEFAULT_HOST: &str = "127.0.0.1";
+
+/// Port the receivers listen on by default.
+pub const DEFAULT_PORT: u16 = 3000;
+
+/// A receiver's configuration.
+///
+/// Its `Debug` never shows the secret.
+///
+/// ```
+/// use quickassist_examples::ReceiverConfig;
+///
+/// let config = ReceiverConfig::from_lookup(|name| match name {
+///     "QUICKASSIST_WEBHOOK_SECRET" => Some("whsec_example".into()),
+///     "PORT" => Some("8080".into()),
+///     _ => None,
+/// })?;
+/// assert_eq!(config.bind_address(), "127.0.0.1:8080");
+/// assert!(!format!("{config:?}").contains("whsec_example"));
+/// # Ok::<(), quickassist_examples::ConfigError>(())
+/// ```
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct ReceiverConfig {
+    /// The webhook secret (`QUICKASSIST_WEBHOOK_SECRET`, required).
+    pub secret: Secret,
+    /// The address to bind (`HOST`, default [`DEFAULT_HOST`]).
+    pub host: String,
+    /// The port to listen on (`PORT`, default [`DEFAULT_PORT`]; `0` picks a free port).
+    pub port: u16,
+    /// Where to share idempotency claims between replicas (`REDIS_URL`, optional; without it
+    /// claims are kept in memory).
+    pub redis_url: Option<String>,
+}
+
+impl ReceiverConfig {
+    /// Reads the configuration from the process environment.
+    ///
+    /// # Errors
+    ///
+    /// [`ConfigError`] when the secret is missing or empty, or `PORT` is not a port number.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads the configuration through `lookup` (a variable name to its value), for tests.
+    ///
+    /// # Errors
+    ///
+    /// As [`from_env`](Self::from_env).
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let secret = match lookup("QUICKASSIST_WEBHOOK_SECRET") {
+            None => return Err(ConfigError::MissingSecret),
+            Some(secret) if secret.trim().is_empty() => return Err(ConfigError::MissingSecret),
+            Some(secret) => Secret::from(secret),
+        };
+        let host = lookup("HOST")
+            .filter(|host| !host.trim().is_empty())
+            .unwrap_or_else(|| DEFAULT_HOST.to_owned());
+        let port = match lookup("PORT").filter(|port| !port.trim().is_empty()) {
+            None => DEFAULT_PORT,
+            Some(port) => port
+                .trim()
+                .parse()
+                .map_err(|_| ConfigError::InvalidPort(port))?,
+        };
+        let redis_url = lookup("REDIS_URL").filter(|url| !url.trim().is_empty());
+        Ok(Self {
+            secret,
+            host,
+            port,
+            redis_url,
+        })
+    }
+
+    /// `host:port`, to bind.
+    #[must_use]
+    pub fn bind_address(&self) -> String {
+        if self.host.contains(':') && !self.host.starts_with('[') {
+            format!("[{}]:{}", self.host, self.port) // an IPv6 literal
+        } else {
+            format!("{}:{}", self.host, self.port)
+        }
+    }
+
+    /// A verifier for the configured secret, with the library's defaults.
+    pub fn verifier(&self) -> Verifier {
+        Verifier::new(self.secret.clone())
+    }
+
+    /// The deduplicator for the configured store: in memory, or Redis with `REDIS_URL`.
+    ///
+    /// # Errors
+    ///
+    /// [`ConfigError::Redis`] when `REDIS_URL` is set but Redis cannot be reached: the
+    /// receiver refuses to start rather than silently de-duplicating per process, which
+    /// would let duplicates through between replicas.
+    pub async fn deduplicator(&self) -> Result<Deduplicator, ConfigError> {
+        match &self.redis_url {
+            None => Ok(Deduplicator::memory()),
+            Some(url) => RedisStore::connect(url)
+                .await
+                .map(Deduplicator::new)
+                .map_err(|error| ConfigError::Redis(error.to_string())),
+        }
+    }
+}
+
+/// Why the receiver cannot start; the binaries print it and exit with code 2.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// `QUICKASSIST_WEBHOOK_SECRET` is unset or empty.
+    MissingSecret,
+    /// `PORT` is not a number from 0 to 65535.
+    InvalidPort(String),
+    /// `REDIS_URL` is set but Redis cannot be reached (or the URL is invalid).
+    Redis(String),
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::MissingSecret => f.write_str(
+                "QUICKASSIST_WEBHOOK_SECRET is not set: export the webhook secret from your \
+                 TheQuickAssist dashboard (Settings → API & Webhooks → Webhooks), e.g. \
+                 `QUICKASSIST_WEBHOOK_SECRET=whsec_... cargo run --release --example axum_receiver`",
+            ),
+            Self::InvalidPort(value) => {
+                write!(f, "PORT must be a port number (0-65535), got {value:?}")
+            }
+            Self::Redis(error) => write!(
+                f,
+                "cannot use the Redis at REDIS_URL for idempotency ({error}); start Redis, fix \
+                 the URL, or unset REDIS_URL to keep claims in memory (one process only)"
+            ),
+        }
+    }
+}
+
+impl Error for ConfigError {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lookup<'a>(vars: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
+        move |name| {
+            vars.iter()
+                .find(|(key, _)| *key == name)
+                .map(|(_, value)| (*value).to_owned())
+        }
+    }
+
+    #[test]
+    fn defaults_apply_when_only_the_secret_is_set() {
+        let config =
+            ReceiverConfig::from_lookup(lookup(&[("QUICKASSIST_WEBHOOK_SECRET", "s")])).unwrap();
+        assert_eq!(config.host, DEFAULT_HOST);
+        assert_eq!(config.port, DEFAULT_PORT);
+        assert_eq!(config.redis_url, None);
+        assert_eq!(config.bind_address(), "127.0.0.1:3000");
+    }
+
+    #[test]
+    fn missing_or_blank_secret_is_refused_with_a_clear_message() {
+        for vars in [&[][..], &[("QUICKASSIST_WEBHOOK_SECRET", "  ")][..]] {
+            let error = ReceiverConfig::from_lookup(lookup(vars)).unwrap_err();
+            assert!(matches!(error, ConfigError::MissingSecret));
+            assert!(error.to_string().contains("QUICKASSIST_WEBHOOK_SECRET"));
+        }
+    }
+
+    #[test]
+    fn invalid_port_is_refused() {
+        let error = ReceiverConfig::from_lookup(lookup(&[
+            ("QUICKASSIST_WEBHOOK_SECRET", "s"),
+            ("PORT", "70000"),
+        ]))
+        .unwrap_err();
+        assert!(matches!(error, ConfigError::InvalidPort(ref port) if port == "70000"));
+    }
+
+    #[test]
+    fn host_port_and_redis_url_are_read() {
+        let config = ReceiverConfig::from_lookup(lookup(&[
+            ("QUICKASSIST_WEBHOOK_SECRET", "s"),
+            ("HOST", "::1"),
+            ("PORT", "0"),
+            ("REDIS_URL", "redis://127.0.0.1:6379"),
+        ]))
+        .unwrap();
+        assert_eq!(config.bind_address(), "[::1]:0");
+        assert_eq!(config.redis_url.as_deref(), Some("redis://127.0.0.1:6379"));
+    }
+
+    #[test]
+    fn debug_never_shows_the_secret() {
+        let config =
+            ReceiverConfig::from_lookup(lookup(&[("QUICKASSIST_WEBHOOK_SECRET", "whsec_hidden")]))
+                .unwrap();
+        assert!(!format!("{config:?}").contains("whsec_hidden"));
+    }
+}

@@ -1,0 +1,271 @@
+//! The example receivers as their users run them: real processes, configured through the
+//! environment, answering over HTTP, printing one JSON line per event, stopping on SIGTERM.
+//!
+//! `cargo test` builds the examples before running this file; it finds them next to its
+//! own executable (`target/<profile>/examples/`).
+
+// Test plumbing outside `#[test]` functions may unwrap: a failure is a test failure.
+#![allow(clippy::unwrap_used)]
+
+use std::{
+    io::{BufRead, BufReader, Read, Write},
+    net::TcpStream,
+    path::PathBuf,
+    process::{Child, Command, Stdio},
+    sync::mpsc,
+    thread,
+    time::Duration,
+};
+
+use quickassist_webhooks::{
+    testing::{sample, SignedRequest},
+    Event, Secret,
+};
+
+const SECRET: &str = "whsec_binary_tests";
+
+fn example(name: &str) -> PathBuf {
+    let exe = std::env::current_exe().expect("the test's own path");
+    let dir = exe
+        .parent()
+        .and_then(|deps| deps.parent())
+        .expect("target/<profile>/deps");
+    let path = dir.join("examples").join(name);
+    assert!(
+        path.exists(),
+        "{} not built: run `cargo test -p quickassist-examples`",
+        path.display()
+    );
+    path
+}
+
+fn receivers() -> Vec<&'static str> {
+    ["axum_receiver", "actix_receiver"]
+        .into_iter()
+        .filter(|name| {
+            let exe = std::env::current_exe().unwrap();
+            exe.parent()
+                .unwrap()
+                .parent()
+                .unwrap()
+                .join("examples")
+                .join(name)
+                .exists()
+        })
+        .collect()
+}
+
+/// A running receiver, killed on drop.
+struct Receiver {
+    child: Child,
+    addr: String,
+    stdout: mpsc::Receiver<String>,
+}
+
+impl Drop for Receiver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start(name: &str) -> Receiver {
+    start_with(name, None)
+}
+
+fn start_with(name: &str, redis_url: Option<&str>) -> Receiver {
+    let mut command = Command::new(example(name));
+    match redis_url {
+        Some(url) => command.env("REDIS_URL", url),
+        None => command.env_remove("REDIS_URL"),
+    };
+    let mut child = command
+        .env("QUICKASSIST_WEBHOOK_SECRET", SECRET)
+        .env("PORT", "0")
+        .env("HOST", "127.0.0.1")
+        .env("RUST_LOG", "info")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the example starts");
+    let stderr = BufReader::new(child.stderr.take().expect("piped stderr"));
+    let (ready_tx, ready_rx) = mpsc::channel();
+    thread::spawn(move || {
+        for line in stderr.lines().map_while(Result::ok) {
+            if let Some(rest) = line.split("listening on http://").nth(1) {
+                let addr = rest.split('/').next().unwrap_or_default().to_owned();
+                let _ = ready_tx.send(addr);
+            }
+        }
+    });
+    let stdout = BufReader::new(child.stdout.take().expect("piped stdout"));
+    let (line_tx, line_rx) = mpsc::channel();
+    thread::spawn(move || {
+        for line in stdout.lines().map_while(Result::ok) {
+            let _ = line_tx.send(line);
+        }
+    });
+    let addr = ready_rx
+        .recv_timeout(Duration::from_secs(30))
+        .expect("a `listening on` line on stderr within 30 s");
+    Receiver {
+        child,
+        addr,
+        stdout: line_rx,
+    }
+}
+
+/// POSTs `body` with `signature` over a raw HTTP/1.1 connection; returns the status code.
+fn post(addr: &str, body: &[u8], signature: &str) -> u16 {
+    let mut stream = TcpStream::connect(addr).expect("connect");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let head = format!(
+        "POST /webhooks/thequickassist HTTP/1.1\r\nhost: {addr}\r\ncontent-type: application/json\r\n\
+         x-webhook-signature: {signature}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+        body.len()
+    );
+    stream.write_all(head.as_bytes()).unwrap();
+    stream.write_all(body).unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    response
+        .split(' ')
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .expect("a status line")
+}
+
+#[test]
+fn without_a_secret_the_receivers_exit_2_with_a_clear_message() {
+    assert!(!receivers().is_empty());
+    for name in receivers() {
+        let output = Command::new(example(name))
+            .env_remove("QUICKASSIST_WEBHOOK_SECRET")
+            .env("PORT", "0")
+            .output()
+            .expect("the example runs");
+        assert_eq!(output.status.code(), Some(2), "{name}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            stderr.contains("QUICKASSIST_WEBHOOK_SECRET"),
+            "{name}: {stderr}"
+        );
+        assert!(output.stdout.is_empty(), "{name}");
+    }
+}
+
+#[test]
+fn receivers_print_one_json_line_per_processed_event_and_stop_on_sigterm() {
+    for name in receivers() {
+        let mut receiver = start(name);
+        let delivery = SignedRequest::new(
+            &Secret::from(SECRET),
+            &sample(Event::MESSAGE_DELIVERED, "whk_bin"),
+        );
+        assert_eq!(
+            post(&receiver.addr, &delivery.body, &delivery.signature),
+            200,
+            "{name}"
+        );
+        assert_eq!(
+            post(&receiver.addr, &delivery.body, &delivery.signature),
+            200,
+            "{name}: duplicate"
+        );
+        assert_eq!(
+            post(&receiver.addr, &delivery.body, &"0".repeat(64)),
+            401,
+            "{name}: forged"
+        );
+
+        let line = receiver
+            .stdout
+            .recv_timeout(Duration::from_secs(10))
+            .expect("one line for the processed event");
+        let json: serde_json::Value = serde_json::from_str(&line).expect("a JSON line");
+        assert_eq!(json["event"], "message.delivered", "{name}");
+        assert_eq!(json["webhookId"], "whk_bin", "{name}");
+
+        let status = Command::new("kill")
+            .args(["-TERM", &receiver.child.id().to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(status.success());
+        let mut exited = None;
+        for _ in 0..200 {
+            if let Some(code) = receiver.child.try_wait().expect("wait") {
+                exited = Some(code);
+                break;
+            }
+            thread::sleep(Duration::from_millis(50)); // polling an exit, not timing code
+        }
+        let exited = exited.expect("the receiver stops within 10 s of SIGTERM");
+        assert!(
+            exited.success(),
+            "{name}: graceful shutdown exits 0, got {exited}"
+        );
+        // The duplicate and the forgery printed nothing more.
+        assert!(receiver.stdout.try_iter().next().is_none(), "{name}");
+    }
+}
+
+#[test]
+fn with_redis_url_two_receiver_processes_share_claims() {
+    let redis = quickassist_webhooks_redis::test_server::RedisServer::start().unwrap();
+    for name in receivers() {
+        let first = start_with(name, Some(&redis.url()));
+        let second = start_with(name, Some(&redis.url()));
+        let webhook_id = format!("whk_redis_{name}");
+        let delivery = SignedRequest::new(
+            &Secret::from(SECRET),
+            &sample(Event::MESSAGE_READ, &webhook_id),
+        );
+        assert_eq!(
+            post(&first.addr, &delivery.body, &delivery.signature),
+            200,
+            "{name}"
+        );
+        // The retry lands on the other process: a duplicate, not processed again.
+        assert_eq!(
+            post(&second.addr, &delivery.body, &delivery.signature),
+            200,
+            "{name}"
+        );
+        let line = first
+            .stdout
+            .recv_timeout(Duration::from_secs(10))
+            .expect("processed once");
+        assert!(line.contains(&webhook_id), "{line}");
+        assert!(
+            second
+                .stdout
+                .recv_timeout(Duration::from_millis(500))
+                .is_err(),
+            "{name}: processed twice"
+        );
+    }
+}
+
+#[test]
+fn an_unreachable_redis_url_stops_the_receiver_with_exit_2() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    for name in receivers() {
+        let output = Command::new(example(name))
+            .env("QUICKASSIST_WEBHOOK_SECRET", SECRET)
+            .env("PORT", "0")
+            .env("REDIS_URL", format!("redis://127.0.0.1:{port}/"))
+            .output()
+            .expect("the example runs");
+        assert_eq!(output.status.code(), Some(2), "{name}");
+        assert!(
+            String::from_utf8_lossy(&output.stderr).contains("REDIS_URL"),
+            "{name}"
+        );
+    }
+}
