@@ -21,7 +21,7 @@ mod runtime;
 #[path = "src/sink.rs"]
 mod sink;
 
-pub use axum_app::{axum_app, serve_axum};
+pub use axum_app::{axum_app, axum_app_with_body_timeout, serve_axum, BODY_READ_TIMEOUT};
 pub use config::{ConfigError, ReceiverConfig, DEFAULT_HOST, DEFAULT_PORT};
 pub use runtime::{init_tracing, shutdown_signal};
 pub use sink::{EventSink, PrintSink, SinkError};

@@ -1,6 +1,6 @@
 //! The axum receiver: [`WebhookLayer`] in front of a handler that feeds an [`EventSink`].
 
-use std::{future::Future, io, sync::Arc};
+use std::{future::Future, io, sync::Arc, time::Duration};
 
 use axum::{
     extract::{FromRef, State},
@@ -12,8 +12,12 @@ use axum::{
 use quickassist_webhooks::{idempotency::Deduplicator, Verifier};
 use quickassist_webhooks_tower::{Webhook, WebhookLayer};
 use tokio::net::TcpListener;
+use tower_http::timeout::RequestBodyTimeoutLayer;
 
 use crate::{EventSink, WEBHOOK_PATH};
+
+/// How long the receivers wait for the next chunk of a request body before giving up.
+pub const BODY_READ_TIMEOUT: Duration = Duration::from_secs(10);
 
 #[derive(Clone)]
 struct AppState {
@@ -43,9 +47,24 @@ impl FromRef<AppState> for Verifier {
 /// # drop(app);
 /// ```
 pub fn axum_app(verifier: Verifier, dedup: Deduplicator, sink: Arc<dyn EventSink>) -> Router {
+    axum_app_with_body_timeout(verifier, dedup, sink, BODY_READ_TIMEOUT)
+}
+
+/// [`axum_app`] with another limit on the time between two chunks of a request body.
+///
+/// A client that trickles its body slower than that (a slowloris) gets
+/// `400 {"error":"body_read_failed"}` and its connection closed, instead of holding a
+/// connection and a buffer open for as long as it likes.
+pub fn axum_app_with_body_timeout(
+    verifier: Verifier,
+    dedup: Deduplicator,
+    sink: Arc<dyn EventSink>,
+    body_timeout: Duration,
+) -> Router {
     let layer = WebhookLayer::new(verifier.clone()).deduplicator(dedup);
     Router::new()
         .route(WEBHOOK_PATH, post(receive).route_layer(layer))
+        .layer(RequestBodyTimeoutLayer::new(body_timeout))
         .with_state(AppState { verifier, sink })
 }
 

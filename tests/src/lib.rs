@@ -5,11 +5,18 @@
 //! A [`Target`] is a running server plus the [`RecordingSink`] its handler feeds; the
 //! [`scenarios`] take a target and assert what the provider would see.
 
+pub mod adversarial;
 pub mod raw;
 pub mod scenarios;
 mod sink;
 
 pub use sink::RecordingSink;
+
+/// Every scenario, for [`scenario_tests!`].
+#[doc(hidden)]
+pub mod all {
+    pub use crate::{adversarial::*, scenarios::*};
+}
 
 use std::sync::Arc;
 
@@ -44,7 +51,7 @@ macro_rules! scenario_tests {
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
         async fn $scenario() {
             let target = $start().await;
-            $crate::scenarios::$scenario(&target).await;
+            $crate::all::$scenario(&target).await;
         }
     )*};
     ($start:path) => {
@@ -59,6 +66,11 @@ macro_rules! scenario_tests {
             oversized_body_with_content_length_gets_413_and_server_keeps_serving,
             oversized_chunked_body_gets_413_and_server_keeps_serving,
             unknown_event_type_is_delivered_as_unknown,
+            pipelined_requests_are_answered_in_order,
+            expect_100_continue_is_honoured,
+            odd_signature_headers_get_401,
+            hostile_json_gets_a_clear_answer,
+            simultaneous_oversized_bodies_are_all_refused,
         );
     };
 }
