@@ -1,0 +1,231 @@
+//! `qa-webhooks listen`: a verifying, de-duplicating receiver, optionally forwarding to an app.
+//!
+//! The route stacks the tower crate's `VerifyLayer` and `IdempotencyLayer` (what
+//! `WebhookLayer` does) with a reporting middleware between them, where the verified
+//! `webhookId` of a duplicate is known; a second one around the router reports rejections.
+
+mod forward;
+mod report;
+
+use std::{net::SocketAddr, time::Duration};
+
+use axum::{
+    extract::State,
+    http::StatusCode,
+    middleware,
+    response::{IntoResponse, Response},
+    routing::post,
+    Extension, Router,
+};
+use bytes::Bytes;
+use quickassist_webhooks::{
+    canonical::canonicalize, idempotency::Deduplicator, Envelope, Secret, Verification,
+    DEFAULT_MAX_BODY,
+};
+use quickassist_webhooks_redis::RedisStore;
+use quickassist_webhooks_tower::{IdempotencyLayer, VerifyLayer};
+use reqwest::Url;
+
+use self::{forward::Forwarder, report::Handled};
+use crate::{
+    failure::{Failure, Outcome},
+    secret::SecretArgs,
+};
+
+/// Arguments of `listen`.
+#[derive(Debug, clap::Args)]
+#[command(
+    long_about = "Receive webhooks: verify each signature, de-duplicate on webhookId (in memory, \
+                  or in Redis when REDIS_URL is set), print each processed event as one compact \
+                  JSON line on stdout and each rejection with its reason on stderr. With \
+                  --forward-to, each verified first-time event is re-posted to that URL, signed \
+                  again with the secret that verified it, and that URL's status is answered to \
+                  the sender: a non-2xx releases the claim, so the sender's retry is processed. \
+                  Prints `listening on http://ADDR/PATH` on stderr when ready."
+)]
+pub(crate) struct ListenArgs {
+    /// Port to listen on; 0 picks a free one (the ready line shows which).
+    #[arg(long, env = "PORT", default_value = "8080")]
+    port: u16,
+    /// Address to bind; 0.0.0.0 to accept other machines.
+    #[arg(long, default_value = "127.0.0.1")]
+    host: String,
+    /// Path webhooks are posted to.
+    #[arg(long, default_value = "/webhooks/thequickassist", value_name = "PATH")]
+    path: String,
+    /// Re-post each verified first-time event to this URL and answer with its status.
+    #[arg(long, value_name = "URL")]
+    forward_to: Option<Url>,
+    /// De-duplicate in this Redis (shared between receivers) instead of in memory.
+    #[arg(long, env = "REDIS_URL", value_name = "URL", hide_env_values = true)]
+    redis_url: Option<String>,
+    /// Refuse events whose signed timestamp is further than this from now (replay window).
+    #[arg(long, value_name = "SECS")]
+    tolerance: Option<u64>,
+    /// Largest body accepted, in bytes.
+    #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_MAX_BODY)]
+    max_body: usize,
+    #[command(flatten)]
+    secret: SecretArgs,
+}
+
+/// What the handler needs: the secrets to sign forwarded events with, and where to.
+#[derive(Clone, Debug)]
+struct Receiver {
+    secrets: Vec<Secret>,
+    forward: Option<Forwarder>,
+}
+
+pub(crate) fn run(args: ListenArgs) -> Outcome {
+    if !args.path.starts_with('/') {
+        return Err(Failure::usage(format!(
+            "--path must start with '/': {:?}",
+            args.path
+        )));
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|error| Failure::usage(format!("cannot start the async runtime: {error}")))?;
+    runtime.block_on(serve(args))
+}
+
+async fn serve(args: ListenArgs) -> Outcome {
+    init_warnings();
+    let (mut verifier, _) = args.secret.verifier()?;
+    verifier = verifier.max_body(args.max_body);
+    let tolerance = args.tolerance.map(Duration::from_secs);
+    if let Some(tolerance) = tolerance {
+        verifier = verifier.timestamp_tolerance(tolerance);
+    }
+    let dedup = match &args.redis_url {
+        Some(url) => Deduplicator::new(RedisStore::connect(url).await.map_err(|error| {
+            Failure::usage(format!("cannot connect to Redis (REDIS_URL): {error}"))
+        })?),
+        None => Deduplicator::memory(),
+    };
+    dedup
+        .check_replay_window(tolerance)
+        .map_err(|error| Failure::usage(format!("--tolerance: {error}")))?;
+    let receiver = Receiver {
+        secrets: args.secret.secrets()?,
+        forward: match args.forward_to.clone() {
+            Some(url) => Some(Forwarder::new(url)?),
+            None => None,
+        },
+    };
+    let route = post(handle)
+        .route_layer(IdempotencyLayer::new(dedup))
+        .route_layer(middleware::from_fn(report::admission))
+        .route_layer(VerifyLayer::new(verifier));
+    let app = Router::new()
+        .route(&args.path, route)
+        .layer(middleware::from_fn(report::rejections))
+        .with_state(receiver);
+
+    let listener = tokio::net::TcpListener::bind((args.host.as_str(), args.port))
+        .await
+        .map_err(|error| {
+            Failure::usage(format!(
+                "cannot listen on {}:{}: {error}",
+                args.host, args.port
+            ))
+        })?;
+    let address = listener
+        .local_addr()
+        .map_err(|error| Failure::usage(format!("cannot read the bound address: {error}")))?;
+    let store = if args.redis_url.is_some() {
+        "Redis"
+    } else {
+        "memory"
+    };
+    let forward = args
+        .forward_to
+        .as_ref()
+        .map(|url| format!(", forwarding to {url}"))
+        .unwrap_or_default();
+    eprintln!(
+        "listening on http://{address}{} (de-duplicating in {store}{forward})",
+        args.path
+    );
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(async {
+        // Without a signal handler there is nothing to wait for: serve until killed.
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    })
+    .await
+    .map_err(|error| Failure::usage(format!("the server failed: {error}")))
+}
+
+/// The route's handler: runs once per verified, first-time delivery.
+async fn handle(
+    State(receiver): State<Receiver>,
+    Extension(envelope): Extension<Envelope>,
+    Extension(verification): Extension<Verification>,
+    body: Bytes,
+) -> Response {
+    let mut response = match &receiver.forward {
+        None => {
+            print_event(&body);
+            (
+                StatusCode::OK,
+                [("content-type", "application/json")],
+                r#"{"status":"processed"}"#,
+            )
+                .into_response()
+        }
+        Some(forwarder) => {
+            let secret = receiver
+                .secrets
+                .get(verification.key_index)
+                .or(receiver.secrets.first());
+            match secret {
+                Some(secret) => {
+                    let response = forwarder
+                        .forward(
+                            secret,
+                            verification.form,
+                            &envelope.webhook_id,
+                            body.clone(),
+                        )
+                        .await;
+                    if response.status().is_success() {
+                        print_event(&body);
+                    }
+                    response
+                }
+                None => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+            }
+        }
+    };
+    response.extensions_mut().insert(Handled);
+    response
+}
+
+/// One compact JSON line on stdout: the event as the provider signs it.
+fn print_event(body: &[u8]) {
+    use std::io::Write;
+
+    let mut line = canonicalize(body).unwrap_or_else(|_| body.to_vec());
+    line.push(b'\n');
+    let mut stdout = std::io::stdout().lock();
+    // A closed stdout must not stop the receiver: the answer to the sender matters more.
+    let _ = stdout.write_all(&line).and_then(|()| stdout.flush());
+}
+
+/// Library warnings (an unreachable store, a claim that could not be settled) on stderr;
+/// `RUST_LOG` shows more.
+fn init_warnings() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .try_init();
+}
