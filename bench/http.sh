@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Throughput and server CPU per request over HTTP, in one run: bare axum, axum verifying by
-# hand, axum + VerifyLayer, axum + WebhookLayer (verify, parse, de-duplicate in a MemoryStore).
+# hand, axum + VerifyLayer, axum + WebhookLayer (verify, parse, de-duplicate in a MemoryStore),
+# bare actix-web, actix-web + QuickAssistWebhooks, and the provider's documented Express
+# receiver (bench/express, `npm install` on first use) as the reference.
 #
 #   bench/http.sh                 # 10 s per mode
 #   DURATION=30s MODES="bare webhook" bench/http.sh
@@ -14,7 +16,7 @@ cd "$(dirname "$0")/.."
 
 DURATION=${DURATION:-10s}
 CONNECTIONS=${CONNECTIONS:-64}
-MODES=${MODES:-bare manual verify webhook}
+MODES=${MODES:-bare manual verify webhook actix-bare actix-webhook express}
 SERVER_CPU=${SERVER_CPU:-0}
 WRK_CPU=${WRK_CPU:-1}
 COUNT=${COUNT:-2000000}
@@ -26,8 +28,13 @@ command -v wrk >/dev/null || { echo "wrk not found: apt-get install wrk" >&2; ex
 
 if [[ ${BUILD:-1} != 0 ]]; then
   cargo build --release -q -p quickassist-webhooks-tower --example bench_server
+  cargo build --release -q -p quickassist-examples --example bench_actix
 fi
 SERVER=target/release/examples/bench_server
+ACTIX_SERVER=target/release/examples/bench_actix
+if [[ " $MODES " == *" express "* && ! -d bench/express/node_modules ]]; then
+  npm install --prefix bench/express --no-audit --no-fund >&2
+fi
 
 if [[ ! -s $DELIVERIES ]]; then
   echo "generating $COUNT signed deliveries in $DELIVERIES" >&2
@@ -40,7 +47,12 @@ cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 printf '%-8s %12s %10s %10s %14s %12s\n' mode "req/s" "p50" "p99" "cpu/req (us)" processed
 for mode in $MODES; do
   log=$(mktemp)
-  taskset -c "$SERVER_CPU" "$SERVER" "$mode" "$SECRET" "$PORT" 2>"$log" &
+  case $mode in
+    actix-*) taskset -c "$SERVER_CPU" "$ACTIX_SERVER" "$mode" "$SECRET" "$PORT" 2>"$log" & ;;
+    express) PORT=$PORT QUICKASSIST_WEBHOOK_SECRET=$SECRET taskset -c "$SERVER_CPU" \
+               node bench/express/server.js 2>"$log" & ;;
+    *) taskset -c "$SERVER_CPU" "$SERVER" "$mode" "$SECRET" "$PORT" 2>"$log" & ;;
+  esac
   pid=$!
   for _ in $(seq 100); do grep -q "listening on" "$log" && break; sleep 0.1; done
   grep -q "listening on" "$log" || { cat "$log" >&2; kill "$pid"; exit 1; }
@@ -57,6 +69,7 @@ for mode in $MODES; do
   p99=$(echo "$out" | awk '$1 == "99%" { print $2 }')
   non2xx=$(echo "$out" | awk '/Non-2xx/ { print $NF }')
   processed=$(awk '/^processed/ { print $2 }' "$log")
+  [[ -z $processed ]] && processed="-"
   cpu_us=$(awk -v t=$((after - before)) -v hz="$ticks" -v n="$requests" \
            'BEGIN { printf "%.2f", t / hz * 1e6 / n }')
   printf '%-8s %12s %10s %10s %14s %12s\n' "$mode" "$rps" "$p50" "$p99" "$cpu_us" "$processed/$requests"
