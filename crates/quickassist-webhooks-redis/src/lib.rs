@@ -3,9 +3,11 @@
 #![deny(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_auto_cfg))]
 
+mod builder;
 mod scripts;
 mod store;
 #[cfg(feature = "test-server")]
 pub mod test_server;
 
-pub use store::{RedisStore, RedisStoreBuilder, DEFAULT_KEY_PREFIX, DEFAULT_TIMEOUT};
+pub use builder::RedisStoreBuilder;
+pub use store::{RedisStore, DEFAULT_KEY_PREFIX, DEFAULT_TIMEOUT};

@@ -45,5 +45,8 @@ pub(crate) fn release() -> Script {
     )
 }
 
+/// The claim script's answer when it took the key.
+pub(crate) const NEW: &str = "new";
+
 /// The value of a done key.
 pub(crate) const DONE: &str = "d";

@@ -6,25 +6,27 @@ use quickassist_webhooks::idempotency::{
     Claim, ClaimToken, IdempotencyKey, IdempotencyStore, StoreError, StoreFuture,
 };
 use redis::{
-    aio::{ConnectionManager, ConnectionManagerConfig},
-    cluster::ClusterClient,
-    cluster_async::ClusterConnection,
-    RedisError, Script, ScriptInvocation,
+    aio::ConnectionManager, cluster_async::ClusterConnection, RedisError, Script, ScriptInvocation,
 };
 
-use crate::scripts;
+use crate::{scripts, RedisStoreBuilder};
 
 /// Default prefix of every key the store writes.
 pub const DEFAULT_KEY_PREFIX: &str = "quickassist:webhook:";
 
-/// Default time allowed for one store operation (connecting included) before it fails with
-/// a [`StoreError`], so that a Redis outage answers 503 promptly instead of hanging requests.
+/// Default time allowed for one store operation (reconnecting included) before it fails
+/// with a [`StoreError`], so that a Redis outage answers 503 promptly instead of hanging
+/// requests.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_millis(500);
+
+/// The longest lease or TTL sent to Redis (about 1,100 years): Redis refuses an expiry that
+/// overflows its clock, and no delivery needs to be remembered longer.
+const MAX_EXPIRY_MS: u64 = 1 << 45;
 
 /// An [`IdempotencyStore`] on Redis, so that every replica of a receiver sees the same claims.
 ///
-/// - **claim** is one atomic round trip (`SET key i:<token> NX PX <lease>` in a script that
-///   returns the current value when the key exists);
+/// - **claim** is one atomic round trip: a script runs `SET key i:<token> NX PX <lease>` and,
+///   when the key exists, returns its value (`i:…` in flight, `d` done);
 /// - **complete** and **release** compare the claim token before acting (a short Lua
 ///   script), so a replica whose lease expired cannot complete or delete the claim another
 ///   replica has taken since; complete sets the done-TTL;
@@ -32,8 +34,15 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_millis(500);
 /// - Redis errors and timeouts are [`StoreError`]s: the `Deduplicator`'s fail-closed default
 ///   answers 503 and the provider retries, nothing is lost.
 ///
-/// Connections reconnect automatically (`redis`'s `ConnectionManager`; for Redis Cluster,
-/// its cluster client).
+/// The scripts run with `EVALSHA` (loaded automatically on first use or after a Redis
+/// restart). Connections reconnect automatically: `redis`'s `ConnectionManager` for one
+/// server, its cluster client for Redis Cluster. Cloning is cheap and shares the connection.
+///
+/// A command that timed out may still have reached Redis: a claim that timed out may hold
+/// its key until its lease ends, during which a retry of that delivery is answered "in
+/// flight" (409), never processed twice.
+///
+/// `Debug` shows the server's address, the prefix and the timeout, never a password.
 ///
 /// ```no_run
 /// use quickassist_webhooks::idempotency::Deduplicator;
@@ -48,13 +57,15 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_millis(500);
 #[derive(Clone)]
 pub struct RedisStore {
     connection: Connection,
+    /// Where the store connects, for `Debug`: addresses only, never credentials.
+    endpoint: Arc<str>,
     prefix: Arc<str>,
     timeout: Duration,
     scripts: Arc<Scripts>,
 }
 
 #[derive(Clone)]
-enum Connection {
+pub(crate) enum Connection {
     Single(ConnectionManager),
     Cluster(ClusterConnection),
 }
@@ -66,19 +77,63 @@ struct Scripts {
 }
 
 impl RedisStore {
-    /// Connects to the Redis at `url` (`redis://[:password@]host:port[/db]`) with the default
-    /// prefix and timeout.
+    /// Connects to the Redis at `url` (`redis://[[user]:password@]host:port[/db]`, or
+    /// `rediss://` with the `redis` crate's TLS features) with the default prefix and
+    /// timeout, and checks that it answers.
     ///
     /// # Errors
     ///
-    /// The [`RedisError`] when the URL is invalid or Redis cannot be reached.
+    /// The [`RedisError`] when the URL is invalid or Redis cannot be reached. Neither says
+    /// the password.
     pub async fn connect(url: &str) -> Result<Self, RedisError> {
         Self::builder().connect(url).await
     }
 
-    /// A builder for the prefix and the timeout.
+    /// A store on `client` with the default prefix and timeout, connecting on first use
+    /// (so that a receiver can start while Redis is down: its operations fail with a
+    /// [`StoreError`] until Redis answers).
+    ///
+    /// Call it within a tokio runtime: the connection's background task is spawned on it.
+    ///
+    /// # Errors
+    ///
+    /// A [`RedisError`] when called outside a tokio runtime.
+    ///
+    /// ```no_run
+    /// use quickassist_webhooks_redis::RedisStore;
+    ///
+    /// # async fn demo() -> Result<(), redis::RedisError> {
+    /// let client = redis::Client::open("redis://127.0.0.1:6379/")?;
+    /// let store = RedisStore::new(client)?;
+    /// # let _ = store;
+    /// # Ok(()) }
+    /// ```
+    pub fn new(client: redis::Client) -> Result<Self, RedisError> {
+        Self::builder().build(client)
+    }
+
+    /// A builder for the prefix, the timeout and the kind of connection.
     pub fn builder() -> RedisStoreBuilder {
         RedisStoreBuilder::default()
+    }
+
+    pub(crate) fn from_parts(
+        connection: Connection,
+        endpoint: String,
+        prefix: String,
+        timeout: Duration,
+    ) -> Self {
+        Self {
+            connection,
+            endpoint: endpoint.into(),
+            prefix: prefix.into(),
+            timeout,
+            scripts: Arc::new(Scripts {
+                claim: scripts::claim(),
+                complete: scripts::complete(),
+                release: scripts::release(),
+            }),
+        }
     }
 
     /// The prefix of every key this store writes.
@@ -87,7 +142,15 @@ impl RedisStore {
         &self.prefix
     }
 
-    fn redis_key(&self, key: &IdempotencyKey) -> String {
+    /// The time one operation may take before it fails with a [`StoreError`].
+    #[must_use]
+    pub fn timeout(&self) -> Duration {
+        self.timeout
+    }
+
+    /// The Redis key of `key`: the prefix and the key's 32 hex digits.
+    #[must_use]
+    pub fn redis_key(&self, key: &IdempotencyKey) -> String {
         format!("{}{key}", self.prefix)
     }
 
@@ -115,9 +178,10 @@ impl RedisStore {
         invocation.arg(in_flight(token)).arg(millis(lease));
         let answer: Option<String> = self.run(invocation).await?;
         Ok(match answer.as_deref() {
-            Some("new") => Claim::New(token),
+            Some(scripts::NEW) => Claim::New(token),
             Some(scripts::DONE) => Claim::Done,
-            // In flight (or expired within the script's instant): someone else holds it.
+            // `i:<token>`: another delivery holds it. (Anything else would be a foreign
+            // value under our prefix: refusing is the answer that never processes twice.)
             _ => Claim::InFlight,
         })
     }
@@ -149,25 +213,26 @@ fn in_flight(token: ClaimToken) -> String {
     format!("i:{:032x}", token.get())
 }
 
-/// Redis wants whole, positive milliseconds.
+/// Redis wants whole, positive milliseconds that do not overflow its clock.
 fn millis(duration: Duration) -> u64 {
     u64::try_from(duration.as_millis())
         .unwrap_or(u64::MAX)
-        .max(1)
+        .clamp(1, MAX_EXPIRY_MS)
 }
 
 async fn within<T>(
     timeout: Duration,
     call: impl Future<Output = Result<T, RedisError>>,
 ) -> Result<T, StoreError> {
+    // `debug!` only: the Deduplicator already warns once per refused delivery.
     match tokio::time::timeout(timeout, call).await {
         Ok(Ok(value)) => Ok(value),
         Ok(Err(error)) => {
-            tracing::warn!("redis idempotency store: {error}");
+            tracing::debug!(%error, "redis idempotency store: command failed");
             Err(StoreError::new(error))
         }
         Err(_) => {
-            tracing::warn!("redis idempotency store: no answer within {timeout:?}");
+            tracing::debug!(?timeout, "redis idempotency store: no answer in time");
             Err(StoreError::timeout(timeout))
         }
     }
@@ -194,104 +259,38 @@ impl IdempotencyStore for RedisStore {
 
 impl fmt::Debug for RedisStore {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // Never the URL: it may carry a password.
         let kind = match self.connection {
             Connection::Single(_) => "single",
             Connection::Cluster(_) => "cluster",
         };
         f.debug_struct("RedisStore")
             .field("kind", &kind)
+            .field("endpoint", &self.endpoint)
             .field("prefix", &self.prefix)
             .field("timeout", &self.timeout)
             .finish_non_exhaustive()
     }
 }
 
-/// Builds a [`RedisStore`]: key prefix and per-operation timeout.
-///
-/// ```no_run
-/// use std::time::Duration;
-/// use quickassist_webhooks_redis::RedisStore;
-///
-/// # async fn demo() -> Result<(), redis::RedisError> {
-/// let store = RedisStore::builder()
-///     .prefix("myapp:webhooks:")
-///     .timeout(Duration::from_millis(200))
-///     .connect("redis://127.0.0.1:6379/")
-///     .await?;
-/// # let _ = store;
-/// # Ok(()) }
-/// ```
-#[derive(Clone, Debug)]
-#[must_use]
-pub struct RedisStoreBuilder {
-    prefix: String,
-    timeout: Duration,
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-impl Default for RedisStoreBuilder {
-    fn default() -> Self {
-        Self {
-            prefix: DEFAULT_KEY_PREFIX.to_owned(),
-            timeout: DEFAULT_TIMEOUT,
-        }
-    }
-}
-
-impl RedisStoreBuilder {
-    /// The prefix of every key (default [`DEFAULT_KEY_PREFIX`]); give each application its own.
-    pub fn prefix(mut self, prefix: impl Into<String>) -> Self {
-        self.prefix = prefix.into();
-        self
+    #[test]
+    fn expiries_are_whole_positive_milliseconds_redis_accepts() {
+        assert_eq!(millis(Duration::ZERO), 1);
+        assert_eq!(millis(Duration::from_micros(1500)), 1);
+        assert_eq!(millis(Duration::from_secs(60)), 60_000);
+        assert_eq!(millis(Duration::MAX), MAX_EXPIRY_MS);
     }
 
-    /// The time one operation may take (default [`DEFAULT_TIMEOUT`]).
-    pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = timeout;
-        self
-    }
-
-    /// Connects to one Redis server (or a primary behind a proxy) at `url`.
-    ///
-    /// # Errors
-    ///
-    /// The [`RedisError`] when the URL is invalid or Redis cannot be reached within the
-    /// timeout.
-    pub async fn connect(self, url: &str) -> Result<RedisStore, RedisError> {
-        let client = redis::Client::open(url)?;
-        let config = ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(self.timeout))
-            .set_response_timeout(Some(self.timeout))
-            .set_number_of_retries(2)
-            .set_max_delay(Duration::from_millis(500));
-        let manager = ConnectionManager::new_with_config(client, config).await?;
-        Ok(self.build(Connection::Single(manager)))
-    }
-
-    /// Connects to a Redis Cluster through any of its `nodes` (`redis://host:port` URLs).
-    ///
-    /// # Errors
-    ///
-    /// The [`RedisError`] when no node can be reached.
-    pub async fn connect_cluster(self, nodes: &[&str]) -> Result<RedisStore, RedisError> {
-        let client = ClusterClient::builder(nodes.iter().copied())
-            .connection_timeout(self.timeout)
-            .response_timeout(self.timeout)
-            .build()?;
-        let connection = client.get_async_connection().await?;
-        Ok(self.build(Connection::Cluster(connection)))
-    }
-
-    fn build(self, connection: Connection) -> RedisStore {
-        RedisStore {
-            connection,
-            prefix: self.prefix.into(),
-            timeout: self.timeout,
-            scripts: Arc::new(Scripts {
-                claim: scripts::claim(),
-                complete: scripts::complete(),
-                release: scripts::release(),
-            }),
-        }
+    #[test]
+    fn in_flight_values_hold_the_whole_token() {
+        assert_eq!(
+            in_flight(ClaimToken::new(0xab)),
+            "i:000000000000000000000000000000ab"
+        );
+        assert_eq!(in_flight(ClaimToken::new(u128::MAX)).len(), 34);
+        assert_ne!(in_flight(ClaimToken::new(0)), scripts::DONE);
     }
 }

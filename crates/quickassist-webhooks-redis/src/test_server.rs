@@ -1,14 +1,23 @@
-//! [`RedisServer`]: a throwaway `redis-server` on a free loopback port, for tests
-//! (feature `test-server`). Real Redis, not a mock: the binary comes from `PATH`.
+//! [`RedisServer`] and [`RedisCluster`]: throwaway `redis-server`s on free loopback ports,
+//! for tests (feature `test-server`). Real Redis, not a mock: the binaries come from `PATH`
+//! (`scripts/test` installs them with apt-get when missing).
 
 use std::{
     io::{Read, Write},
     net::{SocketAddr, TcpListener, TcpStream},
+    path::{Path, PathBuf},
     process::{Child, Command, Stdio},
     time::{Duration, Instant},
 };
 
-/// A `redis-server` child process, killed when dropped.
+/// How long a server may take to answer `PING`, and a cluster to report `cluster_state:ok`.
+const READY_WITHIN: Duration = Duration::from_secs(20);
+
+/// How many fresh ports [`RedisServer::start`] tries when another process takes the free
+/// port between the moment it is found and the moment `redis-server` binds it.
+const PORT_ATTEMPTS: usize = 3;
+
+/// A `redis-server` child process without persistence, killed when dropped.
 ///
 /// ```no_run
 /// # fn demo() -> std::io::Result<()> {
@@ -20,7 +29,8 @@ use std::{
 pub struct RedisServer {
     child: Option<Child>,
     port: u16,
-    extra_args: Vec<String>,
+    /// Cluster mode: the node's config file and its cluster bus port.
+    cluster: Option<(PathBuf, u16)>,
 }
 
 impl RedisServer {
@@ -29,21 +39,31 @@ impl RedisServer {
     ///
     /// # Errors
     ///
-    /// When `redis-server` is not on `PATH` (`scripts/test` installs it) or does not answer
-    /// within 10 seconds.
+    /// When `redis-server` is not on `PATH` or does not answer within 20 seconds.
     pub fn start() -> std::io::Result<Self> {
-        Self::start_with(Vec::new())
+        Self::start_node(None)
     }
 
-    fn start_with(extra_args: Vec<String>) -> std::io::Result<Self> {
-        let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
-        let mut server = Self {
-            child: None,
-            port,
-            extra_args,
-        };
-        server.spawn()?;
-        Ok(server)
+    /// Starts a node with `--cluster-enabled yes`, its config file in `dir`.
+    fn start_node(cluster_dir: Option<&Path>) -> std::io::Result<Self> {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let [port, bus_port] = free_ports()?;
+            let mut server = Self {
+                child: None,
+                port,
+                cluster: cluster_dir.map(|dir| (dir.join(format!("nodes-{port}.conf")), bus_port)),
+            };
+            match server.spawn() {
+                Err(error) if error.kind() == std::io::ErrorKind::AddrInUse => {
+                    if attempt == PORT_ATTEMPTS {
+                        return Err(error);
+                    }
+                }
+                result => return result.map(|()| server),
+            }
+        }
     }
 
     /// `redis://127.0.0.1:<port>/`.
@@ -58,7 +78,7 @@ impl RedisServer {
         self.port
     }
 
-    /// Kills the server (as a crash would).
+    /// Kills the server (as a crash would) and waits for it to exit.
     pub fn stop(&mut self) {
         if let Some(mut child) = self.child.take() {
             let _ = child.kill();
@@ -71,52 +91,74 @@ impl RedisServer {
     ///
     /// # Errors
     ///
-    /// As [`start`](Self::start).
+    /// As [`start`](Self::start), or when another process took the port meanwhile.
     pub fn restart(&mut self) -> std::io::Result<()> {
         self.stop();
         self.spawn()
     }
 
     fn spawn(&mut self) -> std::io::Result<()> {
-        let child = Command::new("redis-server")
+        let mut command = Command::new("redis-server");
+        command
             .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1"])
             .args(["--save", "", "--appendonly", "no", "--protected-mode", "no"])
-            .args(&self.extra_args)
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .map_err(|error| {
-                std::io::Error::new(
-                    error.kind(),
-                    format!("cannot run redis-server ({error}): install it (apt-get install redis-server) or run scripts/test"),
-                )
-            })?;
+            .stderr(Stdio::null());
+        if let Some((config, bus_port)) = &self.cluster {
+            // An explicit bus port: the default (port + 10000) overflows for ports above
+            // 55535, which the kernel hands out as free ports.
+            command
+                .args(["--cluster-enabled", "yes", "--cluster-node-timeout", "2000"])
+                .arg("--cluster-config-file")
+                .arg(config)
+                .args(["--cluster-port", &bus_port.to_string()]);
+        }
+        let child = command.spawn().map_err(|error| {
+            std::io::Error::new(
+                error.kind(),
+                format!(
+                    "cannot run redis-server ({error}): install it \
+                     (apt-get install redis-server) or run scripts/test"
+                ),
+            )
+        })?;
         self.child = Some(child);
-        self.wait_ready()
+        let ready = self.wait_ready();
+        if ready.is_err() {
+            self.stop();
+        }
+        ready
     }
 
-    /// Retries `PING` until `+PONG`, with a deadline: no fixed sleep.
-    fn wait_ready(&self) -> std::io::Result<()> {
-        let deadline = Instant::now() + Duration::from_secs(10);
+    /// Retries `PING` until `+PONG`, with a deadline and a short backoff between attempts.
+    fn wait_ready(&mut self) -> std::io::Result<()> {
+        let deadline = Instant::now() + READY_WITHIN;
         let addr = SocketAddr::from(([127, 0, 0, 1], self.port));
+        let mut pause = Duration::from_millis(1);
         loop {
-            if let Ok(mut stream) = TcpStream::connect_timeout(&addr, Duration::from_millis(100)) {
-                let _ = stream.set_read_timeout(Some(Duration::from_millis(500)));
-                let mut reply = [0u8; 7];
-                if stream.write_all(b"PING\r\n").is_ok()
-                    && stream.read_exact(&mut reply).is_ok()
-                    && &reply == b"+PONG\r\n"
-                {
-                    return Ok(());
+            if ping(addr) {
+                return Ok(());
+            }
+            // A server that exited will never answer: most likely its port was taken.
+            if let Some(child) = &mut self.child {
+                if let Some(status) = child.try_wait()? {
+                    return Err(std::io::Error::new(
+                        std::io::ErrorKind::AddrInUse,
+                        format!(
+                            "redis-server exited ({status}) before answering on port {}",
+                            self.port
+                        ),
+                    ));
                 }
             }
             if Instant::now() > deadline {
                 return Err(std::io::Error::new(
                     std::io::ErrorKind::TimedOut,
-                    "redis-server did not answer PING within 10 s",
+                    format!("redis-server did not answer PING within {READY_WITHIN:?}"),
                 ));
             }
-            std::thread::yield_now();
+            std::thread::sleep(pause);
+            pause = (pause * 2).min(Duration::from_millis(20));
         }
     }
 }
@@ -127,16 +169,36 @@ impl Drop for RedisServer {
     }
 }
 
-/// A three-node Redis Cluster (no replicas) on free loopback ports, killed when dropped.
+/// `true` when the server at `addr` answers `PING` with `+PONG`.
+fn ping(addr: SocketAddr) -> bool {
+    let Ok(mut stream) = TcpStream::connect_timeout(&addr, Duration::from_millis(100)) else {
+        return false;
+    };
+    let _ = stream.set_read_timeout(Some(Duration::from_millis(500)));
+    let mut reply = [0u8; 7];
+    stream.write_all(b"PING\r\n").is_ok()
+        && stream.read_exact(&mut reply).is_ok()
+        && &reply == b"+PONG\r\n"
+}
+
+/// Two distinct free loopback ports (held together while chosen, so they differ).
+fn free_ports() -> std::io::Result<[u16; 2]> {
+    let first = TcpListener::bind("127.0.0.1:0")?;
+    let second = TcpListener::bind("127.0.0.1:0")?;
+    Ok([first.local_addr()?.port(), second.local_addr()?.port()])
+}
+
+/// A three-node Redis Cluster (three primaries, no replicas) on free loopback ports,
+/// killed when dropped.
 #[derive(Debug)]
 pub struct RedisCluster {
     nodes: Vec<RedisServer>,
-    dir: std::path::PathBuf,
+    dir: PathBuf,
 }
 
 impl RedisCluster {
     /// Starts three `redis-server --cluster-enabled yes` nodes, joins them with
-    /// `redis-cli --cluster create`, and waits until the cluster reports `cluster_state:ok`.
+    /// `redis-cli --cluster create`, and waits until every node reports `cluster_state:ok`.
     ///
     /// # Errors
     ///
@@ -149,34 +211,29 @@ impl RedisCluster {
             std::process::id()
         ));
         std::fs::create_dir_all(&dir)?;
-        let mut nodes = Vec::new();
-        for n in 0..3 {
-            let config = dir.join(format!("nodes-{n}.conf"));
-            nodes.push(RedisServer::start_with(vec![
-                "--cluster-enabled".into(),
-                "yes".into(),
-                "--cluster-config-file".into(),
-                config.display().to_string(),
-                "--cluster-node-timeout".into(),
-                "2000".into(),
-            ])?);
+        // Built before the nodes start, so that the directory goes even if one fails.
+        let mut cluster = Self {
+            nodes: Vec::new(),
+            dir,
+        };
+        for _ in 0..3 {
+            cluster
+                .nodes
+                .push(RedisServer::start_node(Some(&cluster.dir))?);
         }
-        let addresses: Vec<String> = nodes
-            .iter()
-            .map(|n| format!("127.0.0.1:{}", n.port()))
-            .collect();
-        let status = Command::new("redis-cli")
+        let output = Command::new("redis-cli")
             .arg("--cluster")
             .arg("create")
-            .args(&addresses)
+            .args(cluster.addresses())
             .args(["--cluster-replicas", "0", "--cluster-yes"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()?;
-        if !status.success() {
-            return Err(std::io::Error::other("redis-cli --cluster create failed"));
+            .stdin(Stdio::null())
+            .output()?;
+        if !output.status.success() {
+            return Err(std::io::Error::other(format!(
+                "redis-cli --cluster create failed: {}",
+                String::from_utf8_lossy(&output.stdout)
+            )));
         }
-        let cluster = Self { nodes, dir };
         cluster.wait_ok()?;
         Ok(cluster)
     }
@@ -184,18 +241,25 @@ impl RedisCluster {
     /// `redis://127.0.0.1:<port>` for every node.
     #[must_use]
     pub fn urls(&self) -> Vec<String> {
-        self.nodes
-            .iter()
-            .map(|n| format!("redis://127.0.0.1:{}", n.port()))
+        self.addresses()
+            .map(|address| format!("redis://{address}"))
             .collect()
     }
 
+    fn addresses(&self) -> impl Iterator<Item = String> + '_ {
+        self.nodes
+            .iter()
+            .map(|node| format!("127.0.0.1:{}", node.port()))
+    }
+
     fn wait_ok(&self) -> std::io::Result<()> {
-        let deadline = Instant::now() + Duration::from_secs(20);
+        let deadline = Instant::now() + READY_WITHIN;
         for node in &self.nodes {
+            let mut pause = Duration::from_millis(1);
             loop {
                 let output = Command::new("redis-cli")
                     .args(["-p", &node.port().to_string(), "cluster", "info"])
+                    .stdin(Stdio::null())
                     .output()?;
                 if String::from_utf8_lossy(&output.stdout).contains("cluster_state:ok") {
                     break;
@@ -203,10 +267,13 @@ impl RedisCluster {
                 if Instant::now() > deadline {
                     return Err(std::io::Error::new(
                         std::io::ErrorKind::TimedOut,
-                        "the cluster did not reach cluster_state:ok within 20 s",
+                        format!(
+                            "the cluster did not reach cluster_state:ok within {READY_WITHIN:?}"
+                        ),
                     ));
                 }
-                std::thread::yield_now();
+                std::thread::sleep(pause);
+                pause = (pause * 2).min(Duration::from_millis(50));
             }
         }
         Ok(())

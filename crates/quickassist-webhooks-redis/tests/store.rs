@@ -10,6 +10,7 @@ use quickassist_webhooks::idempotency::{
     Admission, Claim, DedupRejection, Deduplicator, IdempotencyKey, IdempotencyStore,
 };
 use quickassist_webhooks_redis::RedisStore;
+use redis::AsyncCommands;
 use test_server::RedisServer;
 
 const LEASE: Duration = Duration::from_secs(60);
@@ -23,6 +24,23 @@ async fn store(server: &RedisServer) -> RedisStore {
 
 fn key(name: &str) -> IdempotencyKey {
     IdempotencyKey::new(name)
+}
+
+/// A plain connection to inspect or steer the server behind the store's back.
+async fn admin(server: &RedisServer) -> redis::aio::MultiplexedConnection {
+    redis::Client::open(server.url())
+        .expect("the test server's URL is valid")
+        .get_multiplexed_async_connection()
+        .await
+        .expect("connect to the test redis")
+}
+
+/// A loopback port nothing listens on.
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .expect("a free loopback port")
+        .port()
 }
 
 #[tokio::test]
@@ -151,11 +169,169 @@ async fn prefixes_isolate_applications() {
         Claim::New(_)
     ));
     assert_eq!(first.prefix(), "app1:");
-    let debug = format!("{first:?}");
-    assert!(
-        debug.contains("app1:") && !debug.contains("127.0.0.1"),
-        "{debug}"
+    assert_eq!(
+        first.redis_key(&key("same")),
+        format!("app1:{}", key("same"))
     );
+    // Completing in one application leaves the other's claim in flight.
+    let Claim::New(token) = first.claim(&key("other"), LEASE).await.unwrap() else {
+        panic!("new")
+    };
+    assert!(first.complete(&key("other"), token, TTL).await.unwrap());
+    assert!(matches!(
+        second.claim(&key("other"), LEASE).await.unwrap(),
+        Claim::New(_)
+    ));
+    assert_eq!(
+        first.claim(&key("other"), LEASE).await.unwrap(),
+        Claim::Done
+    );
+}
+
+#[tokio::test]
+async fn keys_hold_the_lease_while_in_flight_and_the_done_ttl_once_complete() {
+    let server = RedisServer::start().unwrap();
+    let store = store(&server).await;
+    let mut redis = admin(&server).await;
+    let name = store.redis_key(&key("expiry"));
+    assert!(name.starts_with(quickassist_webhooks_redis::DEFAULT_KEY_PREFIX));
+    assert_eq!(name.len(), "quickassist:webhook:".len() + 32);
+
+    let Claim::New(token) = store.claim(&key("expiry"), LEASE).await.unwrap() else {
+        panic!("new")
+    };
+    let value: String = redis.get(&name).await.unwrap();
+    assert_eq!(value, format!("i:{:032x}", token.get()));
+    let lease_left: i64 = redis.pttl(&name).await.unwrap();
+    assert!(lease_left > 0 && lease_left <= 60_000, "{lease_left}");
+
+    assert!(store.complete(&key("expiry"), token, TTL).await.unwrap());
+    let value: String = redis.get(&name).await.unwrap();
+    assert_eq!(value, "d");
+    let ttl_left: i64 = redis.pttl(&name).await.unwrap();
+    assert!(ttl_left > 60_000 && ttl_left <= 3_600_000, "{ttl_left}");
+
+    // Releasing removes the key altogether.
+    let Claim::New(token) = store.claim(&key("released"), LEASE).await.unwrap() else {
+        panic!("new")
+    };
+    assert!(store.release(&key("released"), token).await.unwrap());
+    let exists: bool = redis
+        .exists(store.redis_key(&key("released")))
+        .await
+        .unwrap();
+    assert!(!exists);
+}
+
+#[tokio::test]
+async fn debug_and_errors_never_show_the_password() {
+    let server = RedisServer::start().unwrap();
+    let mut redis = admin(&server).await;
+    let () = redis::cmd("CONFIG")
+        .arg("SET")
+        .arg("requirepass")
+        .arg("hunter2-secret")
+        .query_async(&mut redis)
+        .await
+        .unwrap();
+    let port = server.port();
+
+    let store = RedisStore::connect(&format!("redis://:hunter2-secret@127.0.0.1:{port}/"))
+        .await
+        .unwrap();
+    assert!(matches!(
+        store.claim(&key("auth"), LEASE).await.unwrap(),
+        Claim::New(_)
+    ));
+    let debug = format!("{store:?}");
+    assert!(debug.contains(&format!("127.0.0.1:{port}")), "{debug}");
+    assert!(debug.contains("quickassist:webhook:"), "{debug}");
+    assert!(!debug.contains("hunter2"), "{debug}");
+
+    let wrong = RedisStore::connect(&format!("redis://:wrong-secret@127.0.0.1:{port}/"))
+        .await
+        .unwrap_err();
+    assert!(
+        !format!("{wrong} {wrong:?}").contains("wrong-secret"),
+        "{wrong}"
+    );
+
+    let closed = free_port();
+    let unreachable = RedisStore::connect(&format!("redis://:hunter2-secret@127.0.0.1:{closed}/"))
+        .await
+        .unwrap_err();
+    assert!(
+        !format!("{unreachable} {unreachable:?}").contains("hunter2"),
+        "{unreachable}"
+    );
+}
+
+#[tokio::test]
+async fn a_paused_redis_is_a_timeout_error_then_the_store_answers_again() {
+    let server = RedisServer::start().unwrap();
+    let store = RedisStore::builder()
+        .timeout(Duration::from_millis(200))
+        .connect(&server.url())
+        .await
+        .unwrap();
+    assert_eq!(store.timeout(), Duration::from_millis(200));
+    let mut redis = admin(&server).await;
+    // Redis stops answering every client for 2 s: the store must not wait that long.
+    let () = redis::cmd("CLIENT")
+        .arg("PAUSE")
+        .arg(2000)
+        .arg("ALL")
+        .query_async(&mut redis)
+        .await
+        .unwrap();
+    let started = std::time::Instant::now();
+    let error = store.claim(&key("paused"), LEASE).await.unwrap_err();
+    assert!(
+        started.elapsed() < Duration::from_millis(2000),
+        "answered only after the pause: {error}"
+    );
+    assert!(error.to_string().contains("timed out"), "{error}");
+
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    loop {
+        match store.claim(&key("after the pause"), LEASE).await {
+            Ok(claim) => {
+                assert!(matches!(claim, Claim::New(_)));
+                break;
+            }
+            Err(error) => assert!(
+                std::time::Instant::now() < deadline,
+                "never answered again: {error}"
+            ),
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_store_built_while_redis_is_down_works_once_redis_is_up() {
+    let mut server = RedisServer::start().unwrap();
+    server.stop();
+    let client = redis::Client::open(server.url()).unwrap();
+    let store = RedisStore::builder()
+        .timeout(Duration::from_millis(200))
+        .build(client)
+        .unwrap();
+    assert!(store.claim(&key("late"), LEASE).await.is_err());
+
+    server.restart().unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    loop {
+        match store.claim(&key("late"), LEASE).await {
+            Ok(claim) => {
+                assert!(matches!(claim, Claim::New(_)));
+                break;
+            }
+            Err(error) => assert!(
+                std::time::Instant::now() < deadline,
+                "never connected: {error}"
+            ),
+        }
+    }
 }
 
 #[tokio::test]
@@ -217,5 +393,20 @@ async fn works_against_a_three_node_cluster() {
         assert!(store.complete(&key, token, TTL).await.unwrap());
         assert_eq!(store.claim(&key, LEASE).await.unwrap(), Claim::Done);
     }
-    assert!(format!("{store:?}").contains("cluster"));
+    // Concurrent claims of one key stay atomic on the key's node.
+    let claims = (0..200).map(|_| {
+        let store = store.clone();
+        tokio::spawn(async move { store.claim(&key("cluster-storm"), LEASE).await.unwrap() })
+    });
+    let new = futures_util::future::join_all(claims)
+        .await
+        .into_iter()
+        .filter(|claim| matches!(claim, Ok(Claim::New(_))))
+        .count();
+    assert_eq!(new, 1);
+    let debug = format!("{store:?}");
+    assert!(
+        debug.contains("cluster") && debug.contains(&urls[0][8..]),
+        "{debug}"
+    );
 }
