@@ -313,3 +313,46 @@ fn debug_shows_capacity_not_keys() {
     assert!(debug.starts_with("MemoryStore {"), "{debug}");
     assert!(debug.contains("capacity: 42"), "{debug}");
 }
+
+#[test]
+fn threads_racing_over_many_keys_process_each_key_once() {
+    const KEYS: usize = 2_000;
+    let store = Arc::new(MemoryStore::with_capacity(4 * KEYS as u64));
+    let keys: Arc<Vec<IdempotencyKey>> = Arc::new(
+        (0..KEYS)
+            .map(|n| IdempotencyKey::new(format!("whk_many_{n}")))
+            .collect(),
+    );
+    let barrier = Arc::new(std::sync::Barrier::new(4));
+    let threads: Vec<_> = (0..4)
+        .map(|thread| {
+            let (store, keys, barrier) =
+                (Arc::clone(&store), Arc::clone(&keys), Arc::clone(&barrier));
+            std::thread::spawn(move || {
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .build()
+                    .unwrap();
+                barrier.wait();
+                // Each thread walks the keys from another starting point, so that they meet.
+                let mut processed = vec![0u32; KEYS];
+                for step in 0..KEYS {
+                    let n = (step + thread * KEYS / 4) % KEYS;
+                    runtime.block_on(async {
+                        if let Claim::New(token) = store.claim(&keys[n], LEASE).await.unwrap() {
+                            processed[n] += 1;
+                            assert!(store.complete(&keys[n], token, TTL).await.unwrap());
+                        }
+                    });
+                }
+                processed
+            })
+        })
+        .collect();
+    let mut total = vec![0u32; KEYS];
+    for thread in threads {
+        for (sum, count) in total.iter_mut().zip(thread.join().unwrap()) {
+            *sum += count;
+        }
+    }
+    assert!(total.iter().all(|&count| count == 1), "{total:?}");
+}
