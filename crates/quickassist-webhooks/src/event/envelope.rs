@@ -91,6 +91,18 @@ impl<E> Envelope<E> {
 /// assert!(err.to_string().contains("missing field `messageId`"));
 /// ```
 pub fn parse_envelope<E: DeserializeOwned>(json: &[u8]) -> Result<Envelope<E>, PayloadError> {
+    // Tracking the path costs on every field; valid bodies, the common case, skip it, and a
+    // body that fails is parsed again, with tracking, only to name the path.
+    match serde_json::from_slice(json) {
+        Ok(envelope) => Ok(envelope),
+        Err(_) => Err(parse_envelope_tracked::<E>(json)
+            .err()
+            .unwrap_or_else(|| PayloadError::new(".".to_owned(), inconsistent_parse()))),
+    }
+}
+
+/// [`parse_envelope`] with path tracking, for the error.
+fn parse_envelope_tracked<E: DeserializeOwned>(json: &[u8]) -> Result<Envelope<E>, PayloadError> {
     let mut deserializer = serde_json::Deserializer::from_slice(json);
     let envelope = serde_path_to_error::deserialize(&mut deserializer)
         .map_err(|err| PayloadError::new(err.path().to_string(), err.into_inner()))?;
@@ -98,6 +110,12 @@ pub fn parse_envelope<E: DeserializeOwned>(json: &[u8]) -> Result<Envelope<E>, P
         .end()
         .map_err(|err| PayloadError::new(".".to_owned(), err))?;
     Ok(envelope)
+}
+
+/// The error for a body the plain parse refused and the tracked parse accepted: both run
+/// the same `Deserialize` impls, so this cannot happen, but the answer stays an error.
+fn inconsistent_parse() -> serde_json::Error {
+    <serde_json::Error as serde::de::Error>::custom("the body did not parse")
 }
 
 impl<'de, E: Deserialize<'de>> Deserialize<'de> for Envelope<E> {
