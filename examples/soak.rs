@@ -200,6 +200,21 @@ async fn main() -> ExitCode {
     println!("forged accepted {forged}");
     println!("retries         {}", retries.load(Ordering::Relaxed));
     println!("statuses        {:?}", statuses.lock().expect("statuses"));
+    // Every minute's resident set, so that growth and its plateau (once the store is full)
+    // can be read off.
+    let mut next_minute = 0;
+    let timeline: Vec<String> = memory
+        .iter()
+        .filter(|(second, _)| {
+            let due = *second >= next_minute;
+            if due {
+                next_minute = second / 60 * 60 + 60;
+            }
+            due
+        })
+        .map(|(second, kib)| format!("{second}s:{}M", kib / 1024))
+        .collect();
+    println!("memory timeline {}", timeline.join(" "));
     if let (Some(first), Some(last)) = (memory.first(), memory.last()) {
         let max = memory.iter().map(|(_, kib)| *kib).max().unwrap_or(0);
         println!(
