@@ -292,16 +292,22 @@ async fn a_paused_redis_is_a_timeout_error_then_the_store_answers_again() {
     );
     assert!(error.to_string().contains("timed out"), "{error}");
 
+    assert!(matches!(
+        claim_once_answered(&store, "after the pause").await,
+        Claim::New(_)
+    ));
+}
+
+/// Claims `name` again and again until the store answers (it reconnects on its own),
+/// failing the test after 15 s without an answer.
+async fn claim_once_answered(store: &RedisStore, name: &str) -> Claim {
     let deadline = std::time::Instant::now() + Duration::from_secs(15);
     loop {
-        match store.claim(&key("after the pause"), LEASE).await {
-            Ok(claim) => {
-                assert!(matches!(claim, Claim::New(_)));
-                break;
-            }
+        match store.claim(&key(name), LEASE).await {
+            Ok(claim) => return claim,
             Err(error) => assert!(
                 std::time::Instant::now() < deadline,
-                "never answered again: {error}"
+                "the store never answered again: {error}"
             ),
         }
     }
@@ -319,19 +325,10 @@ async fn a_store_built_while_redis_is_down_works_once_redis_is_up() {
     assert!(store.claim(&key("late"), LEASE).await.is_err());
 
     server.restart().unwrap();
-    let deadline = std::time::Instant::now() + Duration::from_secs(15);
-    loop {
-        match store.claim(&key("late"), LEASE).await {
-            Ok(claim) => {
-                assert!(matches!(claim, Claim::New(_)));
-                break;
-            }
-            Err(error) => assert!(
-                std::time::Instant::now() < deadline,
-                "never connected: {error}"
-            ),
-        }
-    }
+    assert!(matches!(
+        claim_once_answered(&store, "late").await,
+        Claim::New(_)
+    ));
 }
 
 #[tokio::test]

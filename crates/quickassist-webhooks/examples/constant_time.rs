@@ -51,37 +51,44 @@ fn classes(rng: &mut BenchRng) -> Vec<Class> {
         .collect()
 }
 
-fn verify_first_vs_last_byte(runner: &mut CtRunner, rng: &mut BenchRng) {
+/// Times `verifier` on the provider's sample with `left` or `right` as the signature header,
+/// chosen at random per sample.
+fn verify_classes(
+    runner: &mut CtRunner,
+    rng: &mut BenchRng,
+    verifier: &Verifier,
+    [left, right]: [&str; 2],
+) {
     let body = PROVIDER_SAMPLE.as_bytes();
-    let expected = sign(&Secret::from(SECRET), body);
-    let first = differing_at(&expected, 0);
-    let last = differing_at(&expected, 31);
-    let verifier = Verifier::new(SECRET).raw_only();
     for class in classes(rng) {
         let signature = match class {
-            Class::Left => &first,
-            Class::Right => &last,
+            Class::Left => left,
+            Class::Right => right,
         };
         runner.run_one(class, || verifier.verify(Some(signature), body).is_err());
     }
+}
+
+/// The expected signature of the sample, changed in its first and in its last byte.
+fn first_and_last_byte_wrong() -> [String; 2] {
+    let expected = sign(&Secret::from(SECRET), PROVIDER_SAMPLE.as_bytes());
+    [differing_at(&expected, 0), differing_at(&expected, 31)]
+}
+
+fn verify_first_vs_last_byte(runner: &mut CtRunner, rng: &mut BenchRng) {
+    let [first, last] = first_and_last_byte_wrong();
+    let verifier = Verifier::new(SECRET).raw_only();
+    verify_classes(runner, rng, &verifier, [&first, &last]);
 }
 
 /// Negative control: both classes send the same wrong signature, from two separate
 /// buffers. Any `t` here comes from where the bytes sit in memory, not from their content;
 /// a `t` in `verify_first_vs_last_byte` no larger than this one is no leak.
 fn verify_same_bytes_two_buffers(runner: &mut CtRunner, rng: &mut BenchRng) {
-    let body = PROVIDER_SAMPLE.as_bytes();
-    let expected = sign(&Secret::from(SECRET), body);
-    let one = differing_at(&expected, 31);
+    let [_, one] = first_and_last_byte_wrong();
     let other = one.clone();
     let verifier = Verifier::new(SECRET).raw_only();
-    for class in classes(rng) {
-        let signature = match class {
-            Class::Left => &one,
-            Class::Right => &other,
-        };
-        runner.run_one(class, || verifier.verify(Some(signature), body).is_err());
-    }
+    verify_classes(runner, rng, &verifier, [&one, &other]);
 }
 
 /// Control for the inputs themselves: the same two signatures as in
@@ -90,18 +97,9 @@ fn verify_same_bytes_two_buffers(runner: &mut CtRunner, rng: &mut BenchRng) {
 /// header, which the sender wrote and is no secret), not from where they differ from the
 /// expected tag; `verify_first_vs_last_byte` leaks only if its `t` clearly exceeds this one.
 fn other_secret_same_inputs(runner: &mut CtRunner, rng: &mut BenchRng) {
-    let body = PROVIDER_SAMPLE.as_bytes();
-    let expected = sign(&Secret::from(SECRET), body);
-    let first = differing_at(&expected, 0);
-    let last = differing_at(&expected, 31);
+    let [first, last] = first_and_last_byte_wrong();
     let verifier = Verifier::new("whsec_some_other_secret").raw_only();
-    for class in classes(rng) {
-        let signature = match class {
-            Class::Left => &first,
-            Class::Right => &last,
-        };
-        runner.run_one(class, || verifier.verify(Some(signature), body).is_err());
-    }
+    verify_classes(runner, rng, &verifier, [&first, &last]);
 }
 
 fn naive_eq_first_vs_last_byte(runner: &mut CtRunner, rng: &mut BenchRng) {
