@@ -66,6 +66,9 @@ pub enum Rejection {
     InvalidPayload,
     /// The request body could not be read to its end (the client went away or sent garbage).
     BodyReadFailed,
+    /// The client stopped sending its body for longer than the allowed time between two
+    /// chunks (a stalled or deliberately slow upload).
+    BodyTimeout,
     /// The same delivery is being processed right now; the provider should retry later.
     DuplicateInFlight {
         /// Seconds after which a retry is worth sending (the `Retry-After` header).
@@ -74,6 +77,9 @@ pub enum Rejection {
     /// The idempotency store could not be reached, so the delivery was refused rather than
     /// risk processing it twice; the provider retries.
     StoreUnavailable,
+    /// The server is misconfigured: an extractor found neither the middleware's work nor a
+    /// receiver or verifier to verify with. A bug in the application, answered with 500.
+    NotConfigured,
 }
 
 impl Rejection {
@@ -92,8 +98,10 @@ impl Rejection {
             | Self::TimestampOutOfTolerance => 401,
             Self::PayloadTooLarge => 413,
             Self::InvalidPayload | Self::BodyReadFailed => 400,
+            Self::BodyTimeout => 408,
             Self::DuplicateInFlight { .. } => 409,
             Self::StoreUnavailable => 503,
+            Self::NotConfigured => 500,
         }
     }
 
@@ -113,8 +121,10 @@ impl Rejection {
             Self::PayloadTooLarge => "payload_too_large",
             Self::InvalidPayload => "invalid_payload",
             Self::BodyReadFailed => "body_read_failed",
+            Self::BodyTimeout => "body_timeout",
             Self::DuplicateInFlight { .. } => "duplicate_in_flight",
             Self::StoreUnavailable => "store_unavailable",
+            Self::NotConfigured => "not_configured",
         }
     }
 
@@ -134,8 +144,10 @@ impl Rejection {
             Self::PayloadTooLarge => r#"{"error":"payload_too_large"}"#,
             Self::InvalidPayload => r#"{"error":"invalid_payload"}"#,
             Self::BodyReadFailed => r#"{"error":"body_read_failed"}"#,
+            Self::BodyTimeout => r#"{"error":"body_timeout"}"#,
             Self::DuplicateInFlight { .. } => r#"{"error":"duplicate_in_flight"}"#,
             Self::StoreUnavailable => r#"{"error":"store_unavailable"}"#,
+            Self::NotConfigured => r#"{"error":"not_configured"}"#,
         }
     }
 
@@ -164,8 +176,12 @@ impl fmt::Display for Rejection {
             Self::PayloadTooLarge => "the body is larger than the configured limit",
             Self::InvalidPayload => "the body is not a valid webhook envelope",
             Self::BodyReadFailed => "the request body could not be read",
+            Self::BodyTimeout => "the request body stalled between two chunks",
             Self::DuplicateInFlight { .. } => "the same delivery is being processed right now",
             Self::StoreUnavailable => "the idempotency store is unavailable",
+            Self::NotConfigured => {
+                "no webhook receiver is configured for this route (a server misconfiguration)"
+            }
         })
     }
 }
@@ -226,7 +242,7 @@ impl From<DedupRejection> for Rejection {
 mod tests {
     use super::*;
 
-    const ALL: [Rejection; 9] = [
+    const ALL: [Rejection; 11] = [
         Rejection::MissingSignature,
         Rejection::MalformedSignature,
         Rejection::InvalidSignature,
@@ -234,8 +250,10 @@ mod tests {
         Rejection::PayloadTooLarge,
         Rejection::InvalidPayload,
         Rejection::BodyReadFailed,
+        Rejection::BodyTimeout,
         Rejection::DuplicateInFlight { retry_after: 5 },
         Rejection::StoreUnavailable,
+        Rejection::NotConfigured,
     ];
 
     #[test]
@@ -249,7 +267,10 @@ mod tests {
     #[test]
     fn statuses_follow_the_contract() {
         let statuses: Vec<u16> = ALL.iter().map(Rejection::status).collect();
-        assert_eq!(statuses, [401, 401, 401, 401, 413, 400, 400, 409, 503]);
+        assert_eq!(
+            statuses,
+            [401, 401, 401, 401, 413, 400, 400, 408, 409, 503, 500]
+        );
     }
 
     #[test]

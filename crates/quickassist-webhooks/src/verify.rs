@@ -196,6 +196,20 @@ impl Verifier {
         }
         let claimed = ClaimedTag::parse(signature.ok_or(VerifyError::MissingSignature)?)
             .ok_or(VerifyError::MalformedSignature)?;
+        self.verify_claimed(&claimed, body)
+    }
+
+    /// [`verify_bytes`](Self::verify_bytes) for a header already parsed (by the receiving
+    /// pipeline's head check).
+    pub(crate) fn verify_claimed<'b>(
+        &self,
+        claimed: &ClaimedTag,
+        body: &'b [u8],
+    ) -> Result<Verified<'b>, VerifyError> {
+        if body.len() > self.config.max_body {
+            return Err(self.too_large());
+        }
+        let claimed = *claimed;
         let info = self
             .match_secret(&claimed, body, SignedForm::Raw)
             .or_else(|| self.match_canonical(&claimed, body))

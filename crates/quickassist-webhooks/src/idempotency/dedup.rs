@@ -82,6 +82,13 @@ pub enum ConfigError {
         /// The configured done-TTL.
         done_ttl: Duration,
     },
+    /// No deduplicator was given and the `memory-store` feature, which provides the
+    /// default one, is off.
+    #[error(
+        "no deduplicator: give the receiver a store, turn de-duplication off, or enable the \
+         `memory-store` feature"
+    )]
+    NoDeduplicator,
 }
 
 /// Admits each delivery once: claims its key in an [`IdempotencyStore`] and hands out a
@@ -343,21 +350,13 @@ impl Deduplicator {
                 key,
                 token,
             ))),
-            Ok(Claim::Done) => {
-                tracing::debug!(reason = "duplicate", webhook_id, key = %key, "delivery already processed");
-                Ok(Admission::Duplicate)
-            }
-            Ok(Claim::InFlight) => {
-                tracing::debug!(reason = "in_flight", webhook_id, key = %key, "delivery is being processed");
-                Err(DedupRejection::InFlight {
-                    retry_after: settings.lease,
-                })
-            }
+            // The receiving pipeline logs each outcome once; these answers are its to log.
+            Ok(Claim::Done) => Ok(Admission::Duplicate),
+            Ok(Claim::InFlight) => Err(DedupRejection::InFlight {
+                retry_after: settings.lease,
+            }),
             Err(error) => match settings.failure_mode {
-                FailureMode::Closed => {
-                    tracing::warn!(reason = "store_unavailable", webhook_id, key = %key, %error, "refusing delivery");
-                    Err(DedupRejection::StoreUnavailable(error))
-                }
+                FailureMode::Closed => Err(DedupRejection::StoreUnavailable(error)),
                 FailureMode::Open => {
                     tracing::warn!(reason = "store_unavailable", webhook_id, key = %key, %error, "processing delivery without de-duplication");
                     Ok(Admission::Unguarded)

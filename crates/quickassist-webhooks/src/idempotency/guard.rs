@@ -1,6 +1,11 @@
 //! [`DeliveryGuard`]: the claim on one delivery, held while its handler runs.
 
-use std::{fmt, sync::Arc};
+use std::{
+    fmt,
+    future::Future,
+    sync::Arc,
+    task::{Context, Poll, Waker},
+};
 
 use super::{dedup::Settings, ClaimToken, IdempotencyKey, StoreError};
 
@@ -11,6 +16,11 @@ use super::{dedup::Settings, ClaimToken, IdempotencyKey, StoreError};
 ///   as done for the done-TTL, and its duplicates are answered without processing.
 /// - [`release`](Self::release) after it failed: the claim is forgotten, so the provider's
 ///   retry is processed.
+/// - Settling survives cancellation: once [`complete`](Self::complete) or
+///   [`release`](Self::release) is called, the store is updated even if the calling future
+///   is dropped before it finished (the store operation then goes on as a task on the
+///   current tokio runtime). A receiver whose client went away right after a successful
+///   handler still remembers the delivery as done.
 /// - Dropping the guard unsettled (an early return, a panic, a client that went away)
 ///   releases the claim in a task spawned on the current tokio runtime; outside a runtime
 ///   the claim is left to expire with its lease.
@@ -67,18 +77,22 @@ impl DeliveryGuard {
     /// its lease expires.
     pub async fn complete(mut self) -> Result<(), StoreError> {
         self.settled = true;
-        let store = &self.settings.store;
-        let owner = store
-            .complete(&self.key, self.token, self.settings.done_ttl)
-            .await?;
-        if !owner {
-            tracing::warn!(
-                key = %self.key,
-                lease = ?self.settings.lease,
-                "lease expired before the delivery was completed; a retry may be processed again"
-            );
-        }
-        Ok(())
+        let (settings, key, token) = (Arc::clone(&self.settings), self.key, self.token);
+        run_to_completion(async move {
+            let owner = settings
+                .store
+                .complete(&key, token, settings.done_ttl)
+                .await?;
+            if !owner {
+                tracing::warn!(
+                    key = %key,
+                    lease = ?settings.lease,
+                    "lease expired before the delivery was completed; a retry may be processed again"
+                );
+            }
+            Ok(())
+        })
+        .await
     }
 
     /// Forgets the claim, so the next delivery of this key (the provider's retry) is
@@ -90,11 +104,14 @@ impl DeliveryGuard {
     /// its lease expires.
     pub async fn release(mut self) -> Result<(), StoreError> {
         self.settled = true;
-        let owner = self.settings.store.release(&self.key, self.token).await?;
-        if !owner {
-            tracing::debug!(key = %self.key, "claim had already expired when released");
-        }
-        Ok(())
+        let (settings, key, token) = (Arc::clone(&self.settings), self.key, self.token);
+        run_to_completion(async move {
+            if !settings.store.release(&key, token).await? {
+                tracing::debug!(key = %key, "claim had already expired when released");
+            }
+            Ok(())
+        })
+        .await
     }
 
     /// [`complete`](Self::complete)s the claim when `success`, [`release`](Self::release)s it
@@ -151,5 +168,33 @@ impl fmt::Debug for DeliveryGuard {
             .field("key", &self.key)
             .field("settled", &self.settled)
             .finish_non_exhaustive()
+    }
+}
+
+/// Runs a settlement so that dropping the returned future cannot stop it half-way.
+///
+/// The operation is polled once in place: a store that answers at once (the in-memory one)
+/// costs no task. One still pending is moved onto the tokio runtime and awaited there, so
+/// if the caller's future is dropped (the client went away) the spawned task still
+/// records the outcome. Outside a runtime it simply runs in place.
+async fn run_to_completion<F>(operation: F) -> Result<(), StoreError>
+where
+    F: Future<Output = Result<(), StoreError>> + Send + 'static,
+{
+    let mut operation = Box::pin(operation);
+    if let Poll::Ready(result) = operation
+        .as_mut()
+        .poll(&mut Context::from_waker(Waker::noop()))
+    {
+        return result;
+    }
+    match tokio::runtime::Handle::try_current() {
+        Ok(runtime) => match runtime.spawn(operation).await {
+            Ok(result) => result,
+            Err(join_error) => Err(StoreError::new(format!(
+                "the settlement task did not finish: {join_error}"
+            ))),
+        },
+        Err(_) => operation.await,
     }
 }

@@ -1,0 +1,244 @@
+//! [`Receiver`] and [`ReceiverBuilder`]: the receiving decision, configured once.
+
+use std::{fmt, sync::Arc, time::Duration};
+
+use crate::{
+    idempotency::{ConfigError, Deduplicator, IdempotencyStore},
+    Verifier,
+};
+
+/// How long a request body may stall between two chunks by default: 10 seconds.
+///
+/// A sender that trickles its body slower than that (a stalled connection or a slowloris)
+/// gets `408 {"error":"body_timeout"}` instead of holding a connection and a buffer open.
+pub const DEFAULT_BODY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The receiving pipeline, built once and shared by every request: how a webhook request is
+/// bounded, verified, parsed, de-duplicated and answered.
+///
+/// Every integration (the tower/axum layer, the actix-web middleware, the extractors, the
+/// CLI's receiver) drives this one value, so the same request gets the same answer whatever
+/// framework serves it. It is `Clone + Send + Sync` (an `Arc` inside): build it once, outside
+/// any per-worker factory, and clone it where needed.
+///
+/// Built with [`Receiver::builder`]; [`ReceiverBuilder::build`] refuses a configuration
+/// that would let duplicates through.
+///
+/// # Example
+///
+/// ```
+/// use std::time::Duration;
+/// use quickassist_webhooks::{idempotency::MemoryStore, receive::Receiver, Verifier};
+///
+/// let receiver = Receiver::builder(Verifier::new("whsec_example"))
+///     .store(MemoryStore::new())
+///     .max_body(64 * 1024)
+///     .body_timeout(Duration::from_secs(5))
+///     .build()?;
+/// assert_eq!(receiver.max_body(), 64 * 1024);
+/// assert_eq!(receiver.body_timeout(), Some(Duration::from_secs(5)));
+/// # Ok::<_, quickassist_webhooks::idempotency::ConfigError>(())
+/// ```
+#[derive(Clone)]
+pub struct Receiver {
+    pub(super) config: Arc<Config>,
+}
+
+pub(super) struct Config {
+    pub(super) verifier: Verifier,
+    pub(super) dedup: Option<Deduplicator>,
+    pub(super) body_timeout: Option<Duration>,
+}
+
+impl Receiver {
+    /// Starts a configuration verifying with `verifier`.
+    ///
+    /// Defaults: de-duplication in the process-wide in-memory store (see
+    /// [`deduplicator`](ReceiverBuilder::deduplicator)), the verifier's body limit, and
+    /// [`DEFAULT_BODY_TIMEOUT`] between body chunks.
+    pub fn builder(verifier: Verifier) -> ReceiverBuilder {
+        ReceiverBuilder {
+            verifier,
+            dedup: Dedup::Default,
+            body_timeout: Some(DEFAULT_BODY_TIMEOUT),
+        }
+    }
+
+    /// A receiver that only verifies and parses, without de-duplication and with the
+    /// default body timeout: what the extractors use when no middleware is in front of
+    /// them. Equivalent to `Receiver::builder(verifier).without_deduplication().build()`,
+    /// which cannot fail.
+    ///
+    /// ```
+    /// use quickassist_webhooks::{receive::Receiver, Verifier};
+    ///
+    /// let receiver = Receiver::verify_only(Verifier::new("whsec_example"));
+    /// assert!(receiver.deduplicator().is_none());
+    /// ```
+    pub fn verify_only(verifier: Verifier) -> Self {
+        Self {
+            config: Arc::new(Config {
+                verifier,
+                dedup: None,
+                body_timeout: Some(DEFAULT_BODY_TIMEOUT),
+            }),
+        }
+    }
+
+    /// The verifier signatures are checked with.
+    pub fn verifier(&self) -> &Verifier {
+        &self.config.verifier
+    }
+
+    /// The deduplicator deliveries are admitted through; `None` when de-duplication is off.
+    #[must_use]
+    pub fn deduplicator(&self) -> Option<&Deduplicator> {
+        self.config.dedup.as_ref()
+    }
+
+    /// The largest body accepted, in bytes.
+    #[must_use]
+    pub fn max_body(&self) -> usize {
+        self.config.verifier.max_body_size()
+    }
+
+    /// The longest a body may stall between two chunks; `None` when unbounded.
+    #[must_use]
+    pub fn body_timeout(&self) -> Option<Duration> {
+        self.config.body_timeout
+    }
+}
+
+impl fmt::Debug for Receiver {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Receiver")
+            .field("verifier", &self.config.verifier)
+            .field("deduplicator", &self.config.dedup)
+            .field("body_timeout", &self.config.body_timeout)
+            .finish()
+    }
+}
+
+/// Configures a [`Receiver`]; [`build`](Self::build) checks the configuration.
+///
+/// ```
+/// use quickassist_webhooks::{receive::Receiver, Verifier};
+///
+/// // Verification only: no de-duplication.
+/// let receiver = Receiver::builder(Verifier::new("whsec_example"))
+///     .without_deduplication()
+///     .build()?;
+/// assert!(receiver.deduplicator().is_none());
+/// # Ok::<_, quickassist_webhooks::idempotency::ConfigError>(())
+/// ```
+#[derive(Debug)]
+#[must_use]
+pub struct ReceiverBuilder {
+    verifier: Verifier,
+    dedup: Dedup,
+    body_timeout: Option<Duration>,
+}
+
+#[derive(Debug)]
+enum Dedup {
+    Default,
+    Custom(Deduplicator),
+    Off,
+}
+
+impl ReceiverBuilder {
+    /// De-duplicates through `dedup` (its store, key function, TTL, lease and failure mode).
+    ///
+    /// Without this call (nor [`store`](Self::store)), deliveries are de-duplicated in one
+    /// in-memory store shared by the whole process: every actix-web worker and every router
+    /// built in this process sees the same claims, however many receivers are built. Share
+    /// claims between processes or machines with a Redis store.
+    pub fn deduplicator(mut self, dedup: Deduplicator) -> Self {
+        self.dedup = Dedup::Custom(dedup);
+        self
+    }
+
+    /// De-duplicates in `store` with the default TTL, lease and failure mode; to tune those,
+    /// pass a configured [`Deduplicator`] to [`deduplicator`](Self::deduplicator).
+    pub fn store(self, store: impl IdempotencyStore) -> Self {
+        self.deduplicator(Deduplicator::new(store))
+    }
+
+    /// Turns de-duplication off: every verified delivery reaches the handler.
+    pub fn without_deduplication(mut self) -> Self {
+        self.dedup = Dedup::Off;
+        self
+    }
+
+    /// The largest body accepted, in bytes (default
+    /// [`DEFAULT_MAX_BODY`](crate::DEFAULT_MAX_BODY)). A larger declared `Content-Length`
+    /// is refused with 413 before a byte is read; a chunked body as soon as it passes it.
+    pub fn max_body(mut self, limit: usize) -> Self {
+        self.verifier = self.verifier.max_body(limit);
+        self
+    }
+
+    /// The longest a body may stall between two chunks (default [`DEFAULT_BODY_TIMEOUT`]);
+    /// a slower sender gets 408.
+    pub fn body_timeout(mut self, timeout: Duration) -> Self {
+        self.body_timeout = Some(timeout);
+        self
+    }
+
+    /// Lets bodies stall for as long as the sender likes (for servers that bound the body
+    /// time themselves).
+    pub fn without_body_timeout(mut self) -> Self {
+        self.body_timeout = None;
+        self
+    }
+
+    /// Checks the configuration and builds the [`Receiver`].
+    ///
+    /// # Errors
+    ///
+    /// [`ConfigError::ReplayWindowExceedsDoneTtl`] when the verifier's replay window is
+    /// longer than the de-duplication memory (a late replay would be processed again), and
+    /// [`ConfigError::NoDeduplicator`] when no store was given and the `memory-store`
+    /// feature is off.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use quickassist_webhooks::{idempotency::Deduplicator, receive::Receiver, Verifier};
+    ///
+    /// let too_long = Receiver::builder(Verifier::new("k").timestamp_tolerance(Duration::from_secs(86_400)))
+    ///     .deduplicator(Deduplicator::memory().done_ttl(Duration::from_secs(3600)))
+    ///     .build();
+    /// assert!(too_long.is_err());
+    /// ```
+    pub fn build(self) -> Result<Receiver, ConfigError> {
+        let dedup = match self.dedup {
+            Dedup::Off => None,
+            Dedup::Custom(dedup) => Some(dedup),
+            Dedup::Default => Some(process_default()?),
+        };
+        if let Some(dedup) = &dedup {
+            dedup.check_replay_window(self.verifier.replay_window())?;
+        }
+        Ok(Receiver {
+            config: Arc::new(Config {
+                verifier: self.verifier,
+                dedup,
+                body_timeout: self.body_timeout,
+            }),
+        })
+    }
+}
+
+/// The in-memory deduplicator shared by every receiver of this process that was not given
+/// one, so that building a middleware per worker (as actix-web's factory invites) never
+/// splits the claims.
+#[cfg(feature = "memory-store")]
+fn process_default() -> Result<Deduplicator, ConfigError> {
+    static SHARED: std::sync::OnceLock<Deduplicator> = std::sync::OnceLock::new();
+    Ok(SHARED.get_or_init(Deduplicator::memory).clone())
+}
+
+#[cfg(not(feature = "memory-store"))]
+fn process_default() -> Result<Deduplicator, ConfigError> {
+    Err(ConfigError::NoDeduplicator)
+}

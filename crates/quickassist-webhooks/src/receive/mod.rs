@@ -1,0 +1,66 @@
+//! The receiving pipeline, written once for every integration.
+//!
+//! A [`Receiver`] holds what is decided about a webhook request: the [`Verifier`], the
+//! [`Deduplicator`](crate::idempotency::Deduplicator) and the body policy (size limit, time
+//! allowed between chunks). The tower/axum and actix-web integrations only translate their
+//! framework's types into its steps and its [`Answer`]s back into responses:
+//!
+//! 1. **head**: a [`RequestHead`] (declared length, signature header values). A declared
+//!    length over the limit is refused with 413 before a byte is read; an absent, repeated
+//!    or malformed signature with 401.
+//! 2. **body**: read into a [`BodyBuffer`] that refuses past the limit (413) and never
+//!    reserves more than [`INITIAL_RESERVE`] up front, whatever the declared length; a body
+//!    that stalls longer than the body timeout between chunks gets 408.
+//! 3. **verify + parse**: 401 for a wrong signature or a stale timestamp, 400 for an
+//!    authentic body that is not an envelope.
+//! 4. **admit**: a duplicate of a processed delivery is answered 200 with
+//!    `x-webhook-duplicate: true`; one in flight 409 with `Retry-After`; a store that cannot
+//!    answer 503 (fail-closed).
+//! 5. **handler, then settle**: a 2xx completes the claim, anything else releases it so the
+//!    provider's retry is processed. The completion is recorded even if the request's
+//!    future is dropped once the handler returned.
+//!
+//! | request                                                 | answer                         |
+//! |---------------------------------------------------------|--------------------------------|
+//! | declared length or streamed body over the limit          | `413 payload_too_large`        |
+//! | body stalled between chunks                              | `408 body_timeout`             |
+//! | body not readable to its end                              | `400 body_read_failed`         |
+//! | no / repeated or malformed / wrong signature; stale time | `401` with the reason          |
+//! | authentic, not an envelope                                | `400 invalid_payload`          |
+//! | already processed                                         | `200` + `x-webhook-duplicate`  |
+//! | being processed right now                                 | `409` + `Retry-After`          |
+//! | idempotency store unreachable (fail-closed)               | `503 store_unavailable`        |
+//! | first delivery                                            | the handler's response         |
+//!
+//! # Observability
+//!
+//! Each delivery runs in a `debug` span named `webhook` with `webhook_id` and `event`
+//! (recorded only once the signature verified; never the body, a phone number or a
+//! signature). Each outcome is one log event: `debug` with `reason` and `webhook_id`, `warn`
+//! when the store is unavailable.
+//!
+//! With the `metrics` feature, through the [`metrics`](https://docs.rs/metrics) facade:
+//!
+//! | name | kind | labels | unit |
+//! |------|------|--------|------|
+//! | `quickassist_webhooks_deliveries_total` | counter | `outcome` (`processed`, `handler_failed`, `duplicate`, `rejected`), `reason` (the rejection code, or `none`) | deliveries |
+//! | `quickassist_webhooks_delivery_lag_seconds` | histogram | | seconds from the signed `timestamp` to receipt |
+//! | `quickassist_webhooks_handler_duration_seconds` | histogram | | seconds in the handler |
+//!
+//! No id or phone number is ever a label.
+//!
+//! [`Verifier`]: crate::Verifier
+
+mod answer;
+mod body;
+mod builder;
+mod flow;
+mod head;
+mod observe;
+
+pub use answer::{Answer, Outcome};
+pub use body::{BodyBuffer, INITIAL_RESERVE};
+pub use builder::{Receiver, ReceiverBuilder, DEFAULT_BODY_TIMEOUT};
+pub use flow::{Delivery, Received};
+pub use head::RequestHead;
+pub use observe::{DELIVERIES_TOTAL, DELIVERY_LAG_SECONDS, HANDLER_DURATION_SECONDS};
