@@ -4,7 +4,6 @@ use std::{fmt::Display, future::Future, time::Instant};
 
 use bytes::{Buf, Bytes};
 use futures_core::Stream;
-use tracing::Instrument;
 
 use super::{
     body::{read_chunks, BodyBuffer},
@@ -78,15 +77,14 @@ impl Receiver {
     /// # Ok::<_, Box<dyn std::error::Error>>(())
     /// # }).unwrap();
     /// ```
+    #[tracing::instrument(name = "webhook", level = "debug", skip_all, fields(webhook_id, event))]
     pub async fn accept<S, D, E>(&self, head: &RequestHead, body: S) -> Result<Delivery, Answer>
     where
         S: Stream<Item = Result<D, E>>,
         D: Buf,
         E: Display,
     {
-        let span = observe::delivery_span();
         self.accept_in_span(head, body)
-            .instrument(span)
             .await
             .map_err(|refusal| refusal.answer())
     }
@@ -103,28 +101,8 @@ impl Receiver {
     ///
     /// Emits one span per delivery (`webhook`, with `webhook_id` and `event`), one log event
     /// per outcome and, with the `metrics` feature, the metrics described in the crate docs.
+    #[tracing::instrument(name = "webhook", level = "debug", skip_all, fields(webhook_id, event))]
     pub async fn receive<Req, Res, S, D, E, Call, Fut>(
-        &self,
-        request: Req,
-        head: RequestHead,
-        body: S,
-        call: Call,
-        status_of: impl FnOnce(&Res) -> Option<u16>,
-    ) -> Received<Req, Res>
-    where
-        S: Stream<Item = Result<D, E>>,
-        D: Buf,
-        E: Display,
-        Call: FnOnce(Req, Delivery) -> Fut,
-        Fut: Future<Output = Res>,
-    {
-        let span = observe::delivery_span();
-        self.receive_in_span(request, head, body, call, status_of)
-            .instrument(span)
-            .await
-    }
-
-    async fn receive_in_span<Req, Res, S, D, E, Call, Fut>(
         &self,
         request: Req,
         head: RequestHead,

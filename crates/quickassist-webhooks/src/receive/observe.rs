@@ -3,7 +3,7 @@
 
 use std::{fmt::Display, time::Duration};
 
-use tracing::{field::Empty, Span};
+use tracing::Span;
 
 use super::{Answer, Outcome};
 use crate::{idempotency::StoreError, Envelope, Event};
@@ -16,13 +16,9 @@ pub const DELIVERY_LAG_SECONDS: &str = "quickassist_webhooks_delivery_lag_second
 /// Name of the histogram of handler durations, in seconds.
 pub const HANDLER_DURATION_SECONDS: &str = "quickassist_webhooks_handler_duration_seconds";
 
-/// The span a delivery is processed in; `webhook_id` and `event` are filled in once the
-/// body verified (never before: forged ids are not recorded).
-pub(super) fn delivery_span() -> Span {
-    tracing::debug_span!("webhook", webhook_id = Empty, event = Empty)
-}
-
-/// A delivery verified and parsed: names the span and measures the lag.
+/// A delivery verified and parsed: fills in the delivery's span (`webhook`, opened by the
+/// receiver's entry points; never before verification, so forged ids are not recorded) and
+/// measures the lag.
 pub(super) fn accepted(envelope: &Envelope<Event>) {
     let span = Span::current();
     span.record("webhook_id", envelope.webhook_id.as_str());
