@@ -67,7 +67,7 @@ async fn a_pinned_webhook_id_is_processed_once_and_its_duplicates_acknowledged()
     .await;
     assert!(output.status.success(), "{}", stderr(&output));
     assert!(
-        stdout(&output).contains("\n  200 OK: 5\n"),
+        stdout(&output).contains("\n  200 OK: 5 (4 duplicates)\n"),
         "{}",
         stdout(&output)
     );

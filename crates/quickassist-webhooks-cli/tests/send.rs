@@ -5,9 +5,11 @@ mod common;
 use std::collections::HashSet;
 
 use common::{
-    assert_one_line, qa, qa_with_secret,
+    assert_one_line,
+    listener::Listener,
+    qa, qa_with_secret,
     server::{closed_url, run, Received, Recorder},
-    stderr, stdout, temp_file,
+    stderr, stdout, temp_file, SECRET_ENV,
 };
 use quickassist_webhooks::{event::parse_envelope, Event, SignedForm};
 
@@ -104,6 +106,22 @@ async fn repeat_sends_fresh_ids_concurrently_and_summarizes() {
     let ids: HashSet<String> = received.iter().map(Received::webhook_id).collect();
     assert_eq!(ids.len(), 30);
     assert!(received.iter().all(|r| r.form() == SignedForm::Raw));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_summary_counts_the_duplicates_a_receiver_acknowledges() {
+    let listener = Listener::start(&[], &[(SECRET_ENV, "s")]);
+    let output = run(send(
+        &listener.url,
+        &["--repeat", "5", "--webhook-id", "whk_dup"],
+    ))
+    .await;
+    assert!(output.status.success(), "{}", stderr(&output));
+    let summary = stdout(&output);
+    let lines: Vec<&str> = summary.lines().collect();
+    assert_eq!(lines.len(), 3, "{summary}");
+    assert_eq!(lines[1], "  200 OK: 5 (4 duplicates)", "{summary}");
+    assert_eq!(listener.next_event()["webhookId"], "whk_dup");
 }
 
 #[tokio::test(flavor = "multi_thread")]

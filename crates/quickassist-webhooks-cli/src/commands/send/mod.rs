@@ -14,7 +14,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use quickassist_webhooks::{Event, SIGNATURE_HEADER};
+use quickassist_webhooks::{rejection::DUPLICATE_HEADER, Event, SIGNATURE_HEADER};
 use reqwest::{header::CONTENT_TYPE, Client, Url};
 
 use self::{
@@ -170,9 +170,10 @@ impl Sender {
                         let outcome = match sender.post().await {
                             Ok(response) => {
                                 let status = response.status();
+                                let duplicate = is_duplicate(&response);
                                 // Read the body so the connection is reused.
                                 read_body(response, MAX_SHOWN_BODY).await;
-                                Outcome::Status(status)
+                                Outcome::Answered { status, duplicate }
                             }
                             Err(error) => {
                                 let _ = first_error.set(unreachable(&sender.url, &error));
@@ -238,6 +239,15 @@ async fn show_progress(done: Arc<AtomicUsize>, total: usize) {
 /// "cannot reach URL: error sending request: ...: connection refused".
 fn unreachable(url: &Url, error: &reqwest::Error) -> String {
     format!("cannot reach {url}: {}", describe(error))
+}
+
+/// Whether the receiver answered that it had already processed this delivery: the SDK's
+/// receivers say so with `x-webhook-duplicate: true`.
+fn is_duplicate(response: &reqwest::Response) -> bool {
+    response
+        .headers()
+        .get(DUPLICATE_HEADER)
+        .is_some_and(|value| value.as_bytes().eq_ignore_ascii_case(b"true"))
 }
 
 fn failure_kind(error: &reqwest::Error) -> &'static str {
