@@ -1,6 +1,53 @@
-//! Small helpers for the HTTP clients of `send` and `listen --forward-to`.
+//! Small helpers for the HTTP clients of `send` and `listen --forward-to`: reading answers,
+//! and describing URLs and failures without the password a URL may carry.
 
 use std::error::Error;
+
+use reqwest::Url;
+
+/// What replaces a URL's password wherever the URL is shown.
+const HIDDEN_PASSWORD: &str = "***";
+
+/// `url` as shown to the user: its password, if any, replaced by `***` (the username is
+/// kept, it says which account without giving it away).
+pub(crate) fn redacted(url: &Url) -> String {
+    if url.password().is_none() {
+        return url.to_string();
+    }
+    let mut shown = url.clone();
+    match shown.set_password(Some(HIDDEN_PASSWORD)) {
+        Ok(()) => shown.to_string(),
+        // Only URLs without a host refuse a password, and this one has one: never show it.
+        Err(()) => format!("{}://…", url.scheme()),
+    }
+}
+
+/// [`redacted`] for text that did not parse as a URL (it is echoed in the error): the part
+/// between `user:` and `@` is replaced by `***`.
+pub(crate) fn redacted_text(text: &str) -> String {
+    let start = text.find("://").map_or(0, |scheme| scheme + 3);
+    let authority_len = text[start..]
+        .find(['/', '?', '#'])
+        .unwrap_or(text.len() - start);
+    let authority = &text[start..start + authority_len];
+    let Some(at) = authority.rfind('@') else {
+        return text.to_owned();
+    };
+    let Some(colon) = authority[..at].find(':') else {
+        return text.to_owned();
+    };
+    format!(
+        "{}{HIDDEN_PASSWORD}{}",
+        &text[..start + colon + 1],
+        &text[start + at..]
+    )
+}
+
+/// Why a request got no answer, on one line, without its URL (reqwest's message includes it,
+/// password and all).
+pub(crate) fn describe_failed_request(error: reqwest::Error) -> String {
+    describe(&error.without_url())
+}
 
 /// Reads up to `limit` bytes of `response`'s body and drops the rest; a body that fails
 /// midway is cut there (what was read is still worth showing).
@@ -46,6 +93,41 @@ mod tests {
         fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
             Some(&self.0)
         }
+    }
+
+    #[test]
+    fn redacted_hides_only_the_password() {
+        let shown = |url: &str| super::redacted(&url.parse().unwrap());
+        assert_eq!(
+            shown("https://alice:s3cret@example.com:8443/hook?x=1"),
+            "https://alice:***@example.com:8443/hook?x=1"
+        );
+        assert_eq!(
+            shown("http://alice@example.com/hook"),
+            "http://alice@example.com/hook"
+        );
+        assert_eq!(
+            shown("http://127.0.0.1:3000/hook"),
+            "http://127.0.0.1:3000/hook"
+        );
+        // Percent-encoded passwords are hidden too.
+        assert_eq!(
+            shown("http://bob:p%40ss%3Aword@host/"),
+            "http://bob:***@host/"
+        );
+    }
+
+    #[test]
+    fn redacted_text_hides_the_password_of_unparsable_urls() {
+        use super::redacted_text;
+        assert_eq!(
+            redacted_text("http://u:pa:ss@[bad/path@x"),
+            "http://u:***@[bad/path@x"
+        );
+        assert_eq!(redacted_text("u:secret@host:99999"), "u:***@host:99999");
+        assert_eq!(redacted_text("http://u@host/x"), "http://u@host/x");
+        assert_eq!(redacted_text("not a url"), "not a url");
+        assert_eq!(redacted_text("host:80/a:b@c"), "host:80/a:b@c");
     }
 
     #[test]

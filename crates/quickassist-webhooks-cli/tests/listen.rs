@@ -6,10 +6,11 @@ mod common;
 use std::collections::HashSet;
 
 use common::{
+    assert_no_password,
     listener::Listener,
     qa, qa_with_secret,
     server::{closed_url, run, Recorder},
-    stderr, stdout, temp_file, SECRET_ENV,
+    stderr, stdout, temp_file, with_password, SECRET_ENV, URL_PASSWORD,
 };
 use quickassist_webhooks::{testing::PROVIDER_SAMPLE, SignedForm, Verifier};
 use quickassist_webhooks_redis::test_server::RedisServer;
@@ -213,6 +214,38 @@ async fn an_unreachable_forward_target_answers_502_and_the_retry_is_processed_la
     assert!(stdout(&again).starts_with("502 Bad Gateway\n"));
 }
 
+#[tokio::test(flavor = "multi_thread")]
+async fn a_password_in_forward_to_is_never_printed() {
+    // An app that fails (its URL is printed with the failure), and one that is unreachable.
+    let failing = Recorder::start(|_, _| (500, "app crashed")).await;
+    for (target, expected) in [
+        (failing.url.clone(), "answered 500"),
+        (closed_url(), "cannot forward to"),
+    ] {
+        let listener = listen(&["--forward-to", &with_password(&target)]);
+        assert!(
+            listener
+                .ready
+                .contains("forwarding to http://alice:***@127.0.0.1:"),
+            "{}",
+            listener.ready
+        );
+        let output = run(send(&listener.url, &["--webhook-id", "whk_secret"])).await;
+        assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+        let (events, messages) = listener.finish();
+        assert_no_password(&[&stdout(&output), &stderr(&output), &events, &messages]);
+        let line = messages
+            .lines()
+            .find(|line| line.contains("whk_secret:"))
+            .unwrap_or_else(|| panic!("no line about whk_secret in {messages:?}"));
+        assert!(
+            line.contains(expected) && line.contains("http://alice:***@127.0.0.1:"),
+            "{line}"
+        );
+    }
+    assert_eq!(failing.received().len(), 1);
+}
+
 #[test]
 fn port_in_the_environment_sets_the_default_port() {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
@@ -290,4 +323,27 @@ fn startup_errors_exit_2_on_one_line() {
             stderr(&output)
         );
     }
+}
+
+#[test]
+fn an_invalid_forward_to_url_is_refused_without_showing_its_password() {
+    let output = qa_with_secret("s")
+        .args([
+            "listen",
+            "--port",
+            "0",
+            "--forward-to",
+            &format!("http://alice:{URL_PASSWORD}@[::1/app"),
+        ])
+        .env_remove("REDIS_URL")
+        .env_remove("PORT")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let message = stderr(&output);
+    assert_no_password(&[&stdout(&output), &message]);
+    assert!(
+        message.contains("--forward-to \"http://alice:***@[::1/app\": invalid URL"),
+        "{message}"
+    );
 }

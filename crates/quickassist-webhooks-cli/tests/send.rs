@@ -5,11 +5,11 @@ mod common;
 use std::collections::HashSet;
 
 use common::{
-    assert_one_line,
+    assert_no_password, assert_one_line,
     listener::Listener,
     qa, qa_with_secret,
     server::{closed_url, run, Received, Recorder},
-    stderr, stdout, temp_file, SECRET_ENV,
+    stderr, stdout, temp_file, with_password, SECRET_ENV, URL_PASSWORD,
 };
 use quickassist_webhooks::{event::parse_envelope, Event, SignedForm};
 
@@ -233,6 +233,36 @@ async fn an_explicit_signature_is_sent_as_is() {
     let output = run(send(&server.url, &["--signature", "sha256=nope"])).await;
     assert_eq!(output.status.code(), Some(1));
     assert!(stdout(&output).starts_with("401 Unauthorized\n"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_password_in_the_url_is_never_printed() {
+    let server = Recorder::start(|_, _| (503, "down")).await;
+    let answered = run(send(&with_password(&server.url), &[])).await;
+    assert_eq!(answered.status.code(), Some(1));
+    assert_no_password(&[&stdout(&answered), &stderr(&answered)]);
+
+    let closed = with_password(&closed_url());
+    for args in [vec![], vec!["--repeat", "3"]] {
+        let output = run(send(&closed, &args)).await;
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+        let message = stderr(&output);
+        assert_no_password(&[&stdout(&output), &message]);
+        assert!(
+            message.contains("cannot reach http://alice:***@127.0.0.1:"),
+            "{message}"
+        );
+    }
+
+    // Text that is not a URL is echoed in the error, without the password.
+    let output = qa_with_secret("s")
+        .args(["send", &format!("http://alice:{URL_PASSWORD}@[::1/hook")])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let message = stderr(&output);
+    assert_no_password(&[&stdout(&output), &message]);
+    assert!(message.contains("http://alice:***@[::1/hook"), "{message}");
 }
 
 #[test]

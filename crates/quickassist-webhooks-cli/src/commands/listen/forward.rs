@@ -12,7 +12,7 @@ use reqwest::{Client, Url};
 
 use crate::{
     failure::Failure,
-    http::{describe, read_body},
+    http::{describe_failed_request, read_body, redacted},
 };
 
 /// The most of the app's answer relayed to the sender; the provider only reads the status.
@@ -67,8 +67,8 @@ impl Forwarder {
                 eprintln!(
                     "{webhook_id}: cannot forward to {}: {}; answered 502, so the retry \
                      will be processed",
-                    self.url,
-                    describe(&error)
+                    redacted(&self.url),
+                    describe_failed_request(error)
                 );
                 return (
                     StatusCode::BAD_GATEWAY,
@@ -83,7 +83,7 @@ impl Forwarder {
             eprintln!(
                 "{webhook_id}: {} answered {status}; claim released, so the retry will be \
                  processed",
-                self.url
+                redacted(&self.url)
             );
         }
         let content_type = answer.headers().get(CONTENT_TYPE).cloned();

@@ -24,7 +24,7 @@ use self::{
 use super::{sample::documented_event, write_stdout};
 use crate::{
     failure::{Failure, Outcome as CommandOutcome},
-    http::{describe, read_body},
+    http::{describe_failed_request, read_body, redacted, redacted_text},
     input::read_input,
     secret::SecretArgs,
 };
@@ -76,8 +76,12 @@ pub(crate) struct SendArgs {
 }
 
 pub(crate) fn run(args: SendArgs) -> CommandOutcome {
-    let url = Url::parse(&args.url)
-        .map_err(|error| Failure::usage(format!("invalid URL {:?}: {error}", args.url)))?;
+    let url = Url::parse(&args.url).map_err(|error| {
+        Failure::usage(format!(
+            "invalid URL {:?}: {error}",
+            redacted_text(&args.url)
+        ))
+    })?;
     let source = match (&args.event, &args.file) {
         (_, Some(path)) => {
             let bytes = read_input(Some(path))?;
@@ -130,7 +134,7 @@ impl Sender {
         let response = self
             .post()
             .await
-            .map_err(|error| Failure::usage(unreachable(&self.url, &error)))?;
+            .map_err(|error| Failure::usage(unreachable(&self.url, error)))?;
         let status = response.status();
         let mut shown = format!("{status}\n");
         if !status.is_success() {
@@ -176,8 +180,9 @@ impl Sender {
                                 Outcome::Answered { status, duplicate }
                             }
                             Err(error) => {
-                                let _ = first_error.set(unreachable(&sender.url, &error));
-                                Outcome::Failed(failure_kind(&error))
+                                let kind = failure_kind(&error);
+                                let _ = first_error.set(unreachable(&sender.url, error));
+                                Outcome::Failed(kind)
                             }
                         };
                         tally.record(outcome, start.elapsed());
@@ -236,9 +241,14 @@ async fn show_progress(done: Arc<AtomicUsize>, total: usize) {
     }
 }
 
-/// "cannot reach URL: error sending request: ...: connection refused".
-fn unreachable(url: &Url, error: &reqwest::Error) -> String {
-    format!("cannot reach {url}: {}", describe(error))
+/// "cannot reach URL: error sending request: ...: connection refused", the URL's password
+/// hidden.
+fn unreachable(url: &Url, error: reqwest::Error) -> String {
+    format!(
+        "cannot reach {}: {}",
+        redacted(url),
+        describe_failed_request(error)
+    )
 }
 
 /// Whether the receiver answered that it had already processed this delivery: the SDK's
