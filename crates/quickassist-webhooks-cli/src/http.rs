@@ -1,12 +1,58 @@
-//! Small helpers for the HTTP clients of `send` and `listen --forward-to`: reading answers,
-//! and describing URLs and failures without the password a URL may carry.
+//! Small helpers for the HTTP clients of `send` and `listen --forward-to`: building the
+//! client (`--cacert`), reading answers, and describing URLs and failures without the
+//! password a URL may carry.
 
-use std::error::Error;
+use std::{error::Error, path::Path, time::Duration};
 
-use reqwest::Url;
+use reqwest::{Certificate, Client, Url};
+
+use crate::failure::Failure;
 
 /// What replaces a URL's password wherever the URL is shown.
 const HIDDEN_PASSWORD: &str = "***";
+
+/// The HTTP client of `send` and `listen --forward-to`: `timeout` for each request, and the
+/// built-in roots plus, when `cacert` is given, the certificates of that PEM file.
+pub(crate) fn client(timeout: Duration, cacert: Option<&Path>) -> Result<Client, Failure> {
+    let mut builder = Client::builder().timeout(timeout);
+    if let Some(path) = cacert {
+        for certificate in certificates(path)? {
+            builder = builder.add_root_certificate(certificate);
+        }
+    }
+    builder.build().map_err(|error| match cacert {
+        // With rustls, building fails only on a certificate it cannot use as a root.
+        Some(path) => Failure::usage(format!(
+            "--cacert {}: cannot trust its certificates: {}",
+            path.display(),
+            describe(&error)
+        )),
+        None => Failure::usage(format!(
+            "cannot build the HTTP client: {}",
+            describe(&error)
+        )),
+    })
+}
+
+/// The certificates of the PEM file `path`; a file without any is a usage error rather than
+/// a silent no-op.
+fn certificates(path: &Path) -> Result<Vec<Certificate>, Failure> {
+    let name = path.display();
+    let pem = std::fs::read(path)
+        .map_err(|error| Failure::usage(format!("--cacert {name}: cannot read it: {error}")))?;
+    let certificates = Certificate::from_pem_bundle(&pem).map_err(|error| {
+        Failure::usage(format!(
+            "--cacert {name}: not a PEM certificate file: {}",
+            describe(&error)
+        ))
+    })?;
+    if certificates.is_empty() {
+        return Err(Failure::usage(format!(
+            "--cacert {name}: no PEM certificate in it (expected -----BEGIN CERTIFICATE-----)"
+        )));
+    }
+    Ok(certificates)
+}
 
 /// `url` as shown to the user: its password, if any, replaced by `***` (the username is
 /// kept, it says which account without giving it away).
@@ -44,9 +90,15 @@ pub(crate) fn redacted_text(text: &str) -> String {
 }
 
 /// Why a request got no answer, on one line, without its URL (reqwest's message includes it,
-/// password and all).
+/// password and all), with a hint when the server's certificate is not trusted.
 pub(crate) fn describe_failed_request(error: reqwest::Error) -> String {
-    describe(&error.without_url())
+    let mut message = describe(&error.without_url());
+    if message.contains("invalid peer certificate") {
+        message.push_str(
+            " (to trust a self-signed or private CA certificate, pass it with --cacert FILE)",
+        );
+    }
+    message
 }
 
 /// Reads up to `limit` bytes of `response`'s body and drops the rest; a body that fails

@@ -10,7 +10,9 @@ use common::{
     listener::Listener,
     qa, qa_with_secret,
     server::{closed_url, run, Recorder},
-    stderr, stdout, temp_file, with_password, SECRET_ENV, URL_PASSWORD,
+    stderr, stdout, temp_file,
+    tls::TestCertificate,
+    with_password, SECRET_ENV, URL_PASSWORD,
 };
 use quickassist_webhooks::{testing::PROVIDER_SAMPLE, SignedForm, Verifier};
 use quickassist_webhooks_redis::test_server::RedisServer;
@@ -246,6 +248,41 @@ async fn a_password_in_forward_to_is_never_printed() {
     assert_eq!(failing.received().len(), 1);
 }
 
+#[tokio::test(flavor = "multi_thread")]
+async fn forward_to_an_https_app_trusts_cacert() {
+    let certificate = TestCertificate::generate("listen-cacert.pem");
+    let app = Recorder::start_tls(&certificate, |_, _| (200, "done")).await;
+    let listener = listen(&["--forward-to", &app.url, "--cacert", certificate.pem_arg()]);
+    let output = run(send(&listener.url, &["--webhook-id", "whk_tls"])).await;
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(stdout(&output), "200 OK\n");
+    assert_eq!(listener.next_event()["webhookId"], "whk_tls");
+    let forwarded = app.received();
+    assert_eq!(forwarded.len(), 1);
+    assert_eq!(forwarded[0].webhook_id(), "whk_tls");
+    assert_eq!(forwarded[0].form(), SignedForm::Raw);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn forward_to_an_untrusted_https_app_answers_502_with_a_cacert_hint() {
+    let certificate = TestCertificate::generate("listen-untrusted.pem");
+    let app = Recorder::start_tls(&certificate, |_, _| (200, "done")).await;
+    let listener = listen(&["--forward-to", &app.url]);
+    let output = run(send(&listener.url, &["--webhook-id", "whk_untrusted"])).await;
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stdout(&output).starts_with("502 Bad Gateway\n"),
+        "{}",
+        stdout(&output)
+    );
+    let line = listener.stderr_line_containing("whk_untrusted: cannot forward");
+    assert!(
+        line.contains("invalid peer certificate") && line.contains("--cacert FILE"),
+        "{line}"
+    );
+    assert!(app.received().is_empty());
+}
+
 #[test]
 fn port_in_the_environment_sets_the_default_port() {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
@@ -304,6 +341,22 @@ fn startup_errors_exit_2_on_one_line() {
         ),
         (
             vec!["listen", "--port", "not-a-port"],
+            vec![(SECRET_ENV, "s")],
+        ),
+        (
+            vec![
+                "listen",
+                "--port",
+                "0",
+                "--forward-to",
+                "http://127.0.0.1:9/",
+                "--cacert",
+                "/no/such/cert.pem",
+            ],
+            vec![(SECRET_ENV, "s")],
+        ),
+        (
+            vec!["listen", "--port", "0", "--cacert", "/no/such/cert.pem"],
             vec![(SECRET_ENV, "s")],
         ),
     ] {

@@ -9,7 +9,9 @@ use common::{
     listener::Listener,
     qa, qa_with_secret,
     server::{closed_url, run, Received, Recorder},
-    stderr, stdout, temp_file, with_password, SECRET_ENV, URL_PASSWORD,
+    stderr, stdout, temp_file,
+    tls::TestCertificate,
+    with_password, SECRET_ENV, URL_PASSWORD,
 };
 use quickassist_webhooks::{event::parse_envelope, Event, SignedForm};
 
@@ -263,6 +265,86 @@ async fn a_password_in_the_url_is_never_printed() {
     let message = stderr(&output);
     assert_no_password(&[&stdout(&output), &message]);
     assert!(message.contains("http://alice:***@[::1/hook"), "{message}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn cacert_trusts_a_self_signed_https_receiver() {
+    let certificate = TestCertificate::generate("send-cacert.pem");
+    let server = Recorder::start_tls(&certificate, |_, _| (200, "ok")).await;
+    assert!(
+        server.url.starts_with("https://localhost:"),
+        "{}",
+        server.url
+    );
+
+    let output = run(send(&server.url, &["--cacert", certificate.pem_arg()])).await;
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(stdout(&output), "200 OK\n");
+    let received = server.received();
+    assert_eq!(received.len(), 1);
+    assert_eq!(received[0].form(), SignedForm::Raw);
+
+    let output = run(send(
+        &server.url,
+        &["--repeat", "3", "--cacert", certificate.pem_arg()],
+    ))
+    .await;
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(server.received().len(), 4);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_untrusted_certificate_fails_with_a_cacert_hint() {
+    let certificate = TestCertificate::generate("send-untrusted.pem");
+    let server = Recorder::start_tls(&certificate, |_, _| (200, "ok")).await;
+    let output = run(send(&server.url, &[])).await;
+    assert_eq!(output.status.code(), Some(2));
+    assert!(output.stdout.is_empty());
+    let message = stderr(&output);
+    assert_one_line(&message);
+    assert!(
+        message.contains("cannot reach https://localhost:")
+            && message.contains("invalid peer certificate")
+            && message.contains("pass it with --cacert FILE"),
+        "{message}"
+    );
+    // Another certificate does not help either.
+    let other = TestCertificate::generate("send-other.pem");
+    let output = run(send(&server.url, &["--cacert", other.pem_arg()])).await;
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("invalid peer certificate"));
+    assert!(server.received().is_empty());
+}
+
+#[test]
+fn an_unusable_cacert_file_is_a_usage_error() {
+    let not_pem = temp_file("not-a-certificate.pem", b"hello\n");
+    let bad_base64 = temp_file(
+        "bad-base64.pem",
+        b"-----BEGIN CERTIFICATE-----\nnot base64!\n-----END CERTIFICATE-----\n",
+    );
+    let not_der = temp_file(
+        "not-der.pem",
+        b"-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n",
+    );
+    for (file, expected) in [
+        ("/no/such/cert.pem", "cannot read it"),
+        (not_pem.to_str().unwrap(), "no PEM certificate in it"),
+        (bad_base64.to_str().unwrap(), "not a PEM certificate file"),
+        (not_der.to_str().unwrap(), "cannot trust its certificates"),
+    ] {
+        let output = qa_with_secret("s")
+            .args(["send", "https://127.0.0.1:9/hook", "--cacert", file])
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(2), "{file}: {}", stderr(&output));
+        let message = stderr(&output);
+        assert_one_line(&message);
+        assert!(
+            message.contains(&format!("--cacert {file}: {expected}")),
+            "{message}"
+        );
+    }
 }
 
 #[test]

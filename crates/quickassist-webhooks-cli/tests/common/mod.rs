@@ -107,3 +107,4 @@ pub fn temp_file(name: &str, contents: &[u8]) -> PathBuf {
 
 pub mod listener;
 pub mod server;
+pub mod tls;

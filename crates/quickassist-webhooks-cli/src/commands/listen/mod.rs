@@ -7,7 +7,7 @@
 mod forward;
 mod report;
 
-use std::{net::SocketAddr, time::Duration};
+use std::{net::SocketAddr, path::PathBuf, time::Duration};
 
 use axum::{
     extract::State,
@@ -58,6 +58,10 @@ pub(crate) struct ListenArgs {
     // Parsed in `run`, not by clap: clap's error would echo a password in the URL.
     #[arg(long, value_name = "URL")]
     forward_to: Option<String>,
+    /// Also trust the certificates of this PEM file for an https --forward-to URL (a
+    /// self-signed or private CA certificate), besides the built-in roots.
+    #[arg(long, value_name = "FILE", requires = "forward_to")]
+    cacert: Option<PathBuf>,
     /// De-duplicate in this Redis (shared between receivers) instead of in memory.
     #[arg(long, env = "REDIS_URL", value_name = "URL", hide_env_values = true)]
     redis_url: Option<String>,
@@ -124,7 +128,7 @@ async fn serve(args: ListenArgs, forward_to: Option<Url>) -> Outcome {
     let receiver = Receiver {
         secrets: args.secret.secrets()?,
         forward: match forward_to.clone() {
-            Some(url) => Some(Forwarder::new(url)?),
+            Some(url) => Some(Forwarder::new(url, args.cacert.as_deref())?),
             None => None,
         },
     };

@@ -24,7 +24,7 @@ use self::{
 use super::{sample::documented_event, write_stdout};
 use crate::{
     failure::{Failure, Outcome as CommandOutcome},
-    http::{describe_failed_request, read_body, redacted, redacted_text},
+    http::{client, describe_failed_request, read_body, redacted, redacted_text},
     input::read_input,
     secret::SecretArgs,
 };
@@ -71,6 +71,10 @@ pub(crate) struct SendArgs {
     /// Seconds to wait for each response.
     #[arg(long, value_name = "SECS", default_value = "30")]
     timeout: u64,
+    /// Also trust the certificates of this PEM file for an https URL (a self-signed or private
+    /// CA certificate), besides the built-in roots.
+    #[arg(long, value_name = "FILE")]
+    cacert: Option<PathBuf>,
     #[command(flatten)]
     secret: SecretArgs,
 }
@@ -100,10 +104,7 @@ pub(crate) fn run(args: SendArgs) -> CommandOutcome {
         args.pretty,
         args.signature.clone(),
     );
-    let client = Client::builder()
-        .timeout(Duration::from_secs(args.timeout))
-        .build()
-        .map_err(|error| Failure::usage(format!("cannot build the HTTP client: {error}")))?;
+    let client = client(Duration::from_secs(args.timeout), args.cacert.as_deref())?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
