@@ -6,10 +6,13 @@ mod common;
 use std::collections::HashSet;
 
 use common::{
+    assert_no_password,
     listener::Listener,
     qa, qa_with_secret,
     server::{closed_url, run, Recorder},
-    stderr, stdout, temp_file, SECRET_ENV,
+    stderr, stdout, temp_file,
+    tls::TestCertificate,
+    with_password, SECRET_ENV, URL_PASSWORD,
 };
 use quickassist_webhooks::{testing::PROVIDER_SAMPLE, SignedForm, Verifier};
 use quickassist_webhooks_redis::test_server::RedisServer;
@@ -67,7 +70,7 @@ async fn a_pinned_webhook_id_is_processed_once_and_its_duplicates_acknowledged()
     .await;
     assert!(output.status.success(), "{}", stderr(&output));
     assert!(
-        stdout(&output).contains("\n  200 OK: 5\n"),
+        stdout(&output).contains("\n  200 OK: 5 (4 duplicates)\n"),
         "{}",
         stdout(&output)
     );
@@ -213,6 +216,73 @@ async fn an_unreachable_forward_target_answers_502_and_the_retry_is_processed_la
     assert!(stdout(&again).starts_with("502 Bad Gateway\n"));
 }
 
+#[tokio::test(flavor = "multi_thread")]
+async fn a_password_in_forward_to_is_never_printed() {
+    // An app that fails (its URL is printed with the failure), and one that is unreachable.
+    let failing = Recorder::start(|_, _| (500, "app crashed")).await;
+    for (target, expected) in [
+        (failing.url.clone(), "answered 500"),
+        (closed_url(), "cannot forward to"),
+    ] {
+        let listener = listen(&["--forward-to", &with_password(&target)]);
+        assert!(
+            listener
+                .ready
+                .contains("forwarding to http://alice:***@127.0.0.1:"),
+            "{}",
+            listener.ready
+        );
+        let output = run(send(&listener.url, &["--webhook-id", "whk_secret"])).await;
+        assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+        let (events, messages) = listener.finish();
+        assert_no_password(&[&stdout(&output), &stderr(&output), &events, &messages]);
+        let line = messages
+            .lines()
+            .find(|line| line.contains("whk_secret:"))
+            .unwrap_or_else(|| panic!("no line about whk_secret in {messages:?}"));
+        assert!(
+            line.contains(expected) && line.contains("http://alice:***@127.0.0.1:"),
+            "{line}"
+        );
+    }
+    assert_eq!(failing.received().len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn forward_to_an_https_app_trusts_cacert() {
+    let certificate = TestCertificate::generate("listen-cacert.pem");
+    let app = Recorder::start_tls(&certificate, |_, _| (200, "done")).await;
+    let listener = listen(&["--forward-to", &app.url, "--cacert", certificate.pem_arg()]);
+    let output = run(send(&listener.url, &["--webhook-id", "whk_tls"])).await;
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(stdout(&output), "200 OK\n");
+    assert_eq!(listener.next_event()["webhookId"], "whk_tls");
+    let forwarded = app.received();
+    assert_eq!(forwarded.len(), 1);
+    assert_eq!(forwarded[0].webhook_id(), "whk_tls");
+    assert_eq!(forwarded[0].form(), SignedForm::Raw);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn forward_to_an_untrusted_https_app_answers_502_with_a_cacert_hint() {
+    let certificate = TestCertificate::generate("listen-untrusted.pem");
+    let app = Recorder::start_tls(&certificate, |_, _| (200, "done")).await;
+    let listener = listen(&["--forward-to", &app.url]);
+    let output = run(send(&listener.url, &["--webhook-id", "whk_untrusted"])).await;
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stdout(&output).starts_with("502 Bad Gateway\n"),
+        "{}",
+        stdout(&output)
+    );
+    let line = listener.stderr_line_containing("whk_untrusted: cannot forward");
+    assert!(
+        line.contains("invalid peer certificate") && line.contains("--cacert FILE"),
+        "{line}"
+    );
+    assert!(app.received().is_empty());
+}
+
 #[test]
 fn port_in_the_environment_sets_the_default_port() {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
@@ -273,6 +343,22 @@ fn startup_errors_exit_2_on_one_line() {
             vec!["listen", "--port", "not-a-port"],
             vec![(SECRET_ENV, "s")],
         ),
+        (
+            vec![
+                "listen",
+                "--port",
+                "0",
+                "--forward-to",
+                "http://127.0.0.1:9/",
+                "--cacert",
+                "/no/such/cert.pem",
+            ],
+            vec![(SECRET_ENV, "s")],
+        ),
+        (
+            vec!["listen", "--port", "0", "--cacert", "/no/such/cert.pem"],
+            vec![(SECRET_ENV, "s")],
+        ),
     ] {
         let mut command = qa();
         command
@@ -290,4 +376,27 @@ fn startup_errors_exit_2_on_one_line() {
             stderr(&output)
         );
     }
+}
+
+#[test]
+fn an_invalid_forward_to_url_is_refused_without_showing_its_password() {
+    let output = qa_with_secret("s")
+        .args([
+            "listen",
+            "--port",
+            "0",
+            "--forward-to",
+            &format!("http://alice:{URL_PASSWORD}@[::1/app"),
+        ])
+        .env_remove("REDIS_URL")
+        .env_remove("PORT")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let message = stderr(&output);
+    assert_no_password(&[&stdout(&output), &message]);
+    assert!(
+        message.contains("--forward-to \"http://alice:***@[::1/app\": invalid URL"),
+        "{message}"
+    );
 }

@@ -5,9 +5,13 @@ mod common;
 use std::collections::HashSet;
 
 use common::{
-    assert_one_line, qa, qa_with_secret,
+    assert_no_password, assert_one_line,
+    listener::Listener,
+    qa, qa_with_secret,
     server::{closed_url, run, Received, Recorder},
     stderr, stdout, temp_file,
+    tls::TestCertificate,
+    with_password, SECRET_ENV, URL_PASSWORD,
 };
 use quickassist_webhooks::{event::parse_envelope, Event, SignedForm};
 
@@ -104,6 +108,22 @@ async fn repeat_sends_fresh_ids_concurrently_and_summarizes() {
     let ids: HashSet<String> = received.iter().map(Received::webhook_id).collect();
     assert_eq!(ids.len(), 30);
     assert!(received.iter().all(|r| r.form() == SignedForm::Raw));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_summary_counts_the_duplicates_a_receiver_acknowledges() {
+    let listener = Listener::start(&[], &[(SECRET_ENV, "s")]);
+    let output = run(send(
+        &listener.url,
+        &["--repeat", "5", "--webhook-id", "whk_dup"],
+    ))
+    .await;
+    assert!(output.status.success(), "{}", stderr(&output));
+    let summary = stdout(&output);
+    let lines: Vec<&str> = summary.lines().collect();
+    assert_eq!(lines.len(), 3, "{summary}");
+    assert_eq!(lines[1], "  200 OK: 5 (4 duplicates)", "{summary}");
+    assert_eq!(listener.next_event()["webhookId"], "whk_dup");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -215,6 +235,116 @@ async fn an_explicit_signature_is_sent_as_is() {
     let output = run(send(&server.url, &["--signature", "sha256=nope"])).await;
     assert_eq!(output.status.code(), Some(1));
     assert!(stdout(&output).starts_with("401 Unauthorized\n"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_password_in_the_url_is_never_printed() {
+    let server = Recorder::start(|_, _| (503, "down")).await;
+    let answered = run(send(&with_password(&server.url), &[])).await;
+    assert_eq!(answered.status.code(), Some(1));
+    assert_no_password(&[&stdout(&answered), &stderr(&answered)]);
+
+    let closed = with_password(&closed_url());
+    for args in [vec![], vec!["--repeat", "3"]] {
+        let output = run(send(&closed, &args)).await;
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+        let message = stderr(&output);
+        assert_no_password(&[&stdout(&output), &message]);
+        assert!(
+            message.contains("cannot reach http://alice:***@127.0.0.1:"),
+            "{message}"
+        );
+    }
+
+    // Text that is not a URL is echoed in the error, without the password.
+    let output = qa_with_secret("s")
+        .args(["send", &format!("http://alice:{URL_PASSWORD}@[::1/hook")])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let message = stderr(&output);
+    assert_no_password(&[&stdout(&output), &message]);
+    assert!(message.contains("http://alice:***@[::1/hook"), "{message}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn cacert_trusts_a_self_signed_https_receiver() {
+    let certificate = TestCertificate::generate("send-cacert.pem");
+    let server = Recorder::start_tls(&certificate, |_, _| (200, "ok")).await;
+    assert!(
+        server.url.starts_with("https://localhost:"),
+        "{}",
+        server.url
+    );
+
+    let output = run(send(&server.url, &["--cacert", certificate.pem_arg()])).await;
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(stdout(&output), "200 OK\n");
+    let received = server.received();
+    assert_eq!(received.len(), 1);
+    assert_eq!(received[0].form(), SignedForm::Raw);
+
+    let output = run(send(
+        &server.url,
+        &["--repeat", "3", "--cacert", certificate.pem_arg()],
+    ))
+    .await;
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(server.received().len(), 4);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_untrusted_certificate_fails_with_a_cacert_hint() {
+    let certificate = TestCertificate::generate("send-untrusted.pem");
+    let server = Recorder::start_tls(&certificate, |_, _| (200, "ok")).await;
+    let output = run(send(&server.url, &[])).await;
+    assert_eq!(output.status.code(), Some(2));
+    assert!(output.stdout.is_empty());
+    let message = stderr(&output);
+    assert_one_line(&message);
+    assert!(
+        message.contains("cannot reach https://localhost:")
+            && message.contains("invalid peer certificate")
+            && message.contains("pass it with --cacert FILE"),
+        "{message}"
+    );
+    // Another certificate does not help either.
+    let other = TestCertificate::generate("send-other.pem");
+    let output = run(send(&server.url, &["--cacert", other.pem_arg()])).await;
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("invalid peer certificate"));
+    assert!(server.received().is_empty());
+}
+
+#[test]
+fn an_unusable_cacert_file_is_a_usage_error() {
+    let not_pem = temp_file("not-a-certificate.pem", b"hello\n");
+    let bad_base64 = temp_file(
+        "bad-base64.pem",
+        b"-----BEGIN CERTIFICATE-----\nnot base64!\n-----END CERTIFICATE-----\n",
+    );
+    let not_der = temp_file(
+        "not-der.pem",
+        b"-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n",
+    );
+    for (file, expected) in [
+        ("/no/such/cert.pem", "cannot read it"),
+        (not_pem.to_str().unwrap(), "no PEM certificate in it"),
+        (bad_base64.to_str().unwrap(), "not a PEM certificate file"),
+        (not_der.to_str().unwrap(), "cannot trust its certificates"),
+    ] {
+        let output = qa_with_secret("s")
+            .args(["send", "https://127.0.0.1:9/hook", "--cacert", file])
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(2), "{file}: {}", stderr(&output));
+        let message = stderr(&output);
+        assert_one_line(&message);
+        assert!(
+            message.contains(&format!("--cacert {file}: {expected}")),
+            "{message}"
+        );
+    }
 }
 
 #[test]

@@ -30,13 +30,41 @@ impl SignedRequest {
     /// Serializes `payload` compactly, as `JSON.stringify` would, and signs those bytes.
     ///
     /// Anything serializable works: an [`Envelope`], a `serde_json::Value`, your own type.
+    ///
+    /// # Panics
+    ///
+    /// If `payload` does not serialize to JSON (its `Serialize` impl fails, or it is a map
+    /// with non-string keys): a test payload that cannot be sent is a bug in the test. Use
+    /// [`SignedRequest::try_new`] for payloads that may not serialize.
     #[must_use]
     pub fn new(secret: &Secret, payload: &impl Serialize) -> Self {
+        match Self::try_new(secret, payload) {
+            Ok(request) => request,
+            Err(error) => panic!(
+                "SignedRequest::new: the payload must serialize to JSON, but it did not: {error}"
+            ),
+        }
+    }
+
+    /// [`SignedRequest::new`] for payloads that may not serialize.
+    ///
+    /// ```
+    /// use quickassist_webhooks::{testing::{sample, SignedRequest}, Event, Secret};
+    ///
+    /// let request = SignedRequest::try_new(&Secret::from("s"), &sample(Event::MESSAGE_READ, "w"))?;
+    /// assert!(request.body.starts_with(b"{\"event\":\"message.read\""));
+    /// # Ok::<(), serde_json::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// serde_json's error when `payload` does not serialize to JSON; nothing is signed then.
+    pub fn try_new(secret: &Secret, payload: &impl Serialize) -> Result<Self, serde_json::Error> {
         // serde_json's compact output of a Value/Envelope is valid JSON; canonicalizing it
         // makes numbers and key order exactly what JSON.stringify produces.
-        let compact = serde_json::to_vec(payload).unwrap_or_default();
+        let compact = serde_json::to_vec(payload)?;
         let body = canonicalize(&compact).unwrap_or(compact);
-        Self::raw(secret, body)
+        Ok(Self::raw(secret, body))
     }
 
     /// Signs exactly `body`, whatever it contains.
@@ -49,6 +77,10 @@ impl SignedRequest {
 
     /// The provider's documented receiver signs `JSON.stringify(req.body)`: this sends `payload`
     /// pretty-printed, signed over its canonical form, as a re-indenting proxy would deliver it.
+    ///
+    /// # Panics
+    ///
+    /// As [`SignedRequest::new`], if `payload` does not serialize to JSON.
     #[must_use]
     pub fn pretty(secret: &Secret, payload: &impl Serialize) -> Self {
         let signed = Self::new(secret, payload);
@@ -138,6 +170,38 @@ mod tests {
             .verify(Some(&request.signature), &request.body)
             .unwrap();
         assert_eq!(verified.form(), SignedForm::Canonical);
+    }
+
+    /// A payload whose `Serialize` impl always fails.
+    struct Unserializable;
+
+    impl Serialize for Unserializable {
+        fn serialize<S: serde::Serializer>(&self, _: S) -> Result<S::Ok, S::Error> {
+            Err(serde::ser::Error::custom(
+                "this payload refuses to serialize",
+            ))
+        }
+    }
+
+    #[test]
+    fn try_new_returns_the_serialization_error_instead_of_signing_an_empty_body() {
+        let error = SignedRequest::try_new(&Secret::from("s"), &Unserializable).unwrap_err();
+        assert!(
+            error.to_string().contains("refuses to serialize"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    #[should_panic(expected = "the payload must serialize to JSON")]
+    fn new_panics_when_the_payload_does_not_serialize() {
+        let _ = SignedRequest::new(&Secret::from("s"), &Unserializable);
+    }
+
+    #[test]
+    #[should_panic(expected = "the payload must serialize to JSON")]
+    fn pretty_panics_when_the_payload_does_not_serialize() {
+        let _ = SignedRequest::pretty(&Secret::from("s"), &Unserializable);
     }
 
     #[test]

@@ -15,6 +15,8 @@ pub struct Listener {
     child: Child,
     /// `http://127.0.0.1:PORT/webhooks/thequickassist`, from the ready line.
     pub url: String,
+    /// The whole ready line (`listening on ...`).
+    pub ready: String,
     stdout: Receiver<String>,
     stderr: Receiver<String>,
 }
@@ -47,6 +49,7 @@ impl Listener {
         let mut listener = Self {
             child,
             url: String::new(),
+            ready: String::new(),
             stdout,
             stderr,
         };
@@ -56,7 +59,25 @@ impl Listener {
             .find(|word| word.starts_with("http://"))
             .unwrap()
             .to_owned();
+        listener.ready = ready;
         listener
+    }
+
+    /// Stops the receiver and returns everything it printed on stdout and stderr that was not
+    /// read yet (by [`Listener::next_event`] or [`Listener::stderr_line_containing`]).
+    pub fn finish(mut self) -> (String, String) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        // The pipes are closed now: each channel ends once its thread has read the rest.
+        let rest = |lines: &Receiver<String>| {
+            let mut text = String::new();
+            while let Ok(line) = lines.recv_timeout(LINE_DEADLINE) {
+                text.push_str(&line);
+                text.push('\n');
+            }
+            text
+        };
+        (rest(&self.stdout), rest(&self.stderr))
     }
 
     /// The next line on stdout (a processed event).

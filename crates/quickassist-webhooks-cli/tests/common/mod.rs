@@ -78,6 +78,24 @@ pub fn assert_one_line(text: &str) {
     );
 }
 
+/// The password [`with_password`] puts in URLs; no output may contain it.
+pub const URL_PASSWORD: &str = "hunter2-not-for-logs";
+
+/// `url` with the user `alice` and [`URL_PASSWORD`] in it.
+pub fn with_password(url: &str) -> String {
+    url.replacen("://", &format!("://alice:{URL_PASSWORD}@"), 1)
+}
+
+/// Asserts that nothing in `texts` shows [`URL_PASSWORD`].
+pub fn assert_no_password(texts: &[&str]) {
+    for text in texts {
+        assert!(
+            !text.contains(URL_PASSWORD),
+            "the password is shown: {text:?}"
+        );
+    }
+}
+
 /// Writes `contents` to a file named `name` in a directory unique to this test process.
 pub fn temp_file(name: &str, contents: &[u8]) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("qa-webhooks-test-{}", std::process::id()));
@@ -89,3 +107,4 @@ pub fn temp_file(name: &str, contents: &[u8]) -> PathBuf {
 
 pub mod listener;
 pub mod server;
+pub mod tls;

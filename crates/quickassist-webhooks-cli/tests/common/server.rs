@@ -2,6 +2,7 @@
 
 use std::sync::{Arc, Mutex};
 
+use axum::serve::Listener;
 use axum::{
     body::Bytes,
     extract::State,
@@ -10,6 +11,8 @@ use axum::{
 };
 use quickassist_webhooks::{event::parse_envelope, Event, SignedForm, Verifier};
 use tokio::sync::oneshot;
+
+use super::tls::TestCertificate;
 
 /// One request the server received.
 #[derive(Clone, Debug)]
@@ -54,6 +57,26 @@ impl Recorder {
     pub async fn start(
         answer: impl Fn(usize, &Received) -> (u16, &'static str) + Send + Sync + 'static,
     ) -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap();
+        Self::serve(listener, format!("http://{address}/hook"), answer)
+    }
+
+    /// [`Recorder::start`] over HTTPS with `certificate`, at `https://localhost:PORT/hook`.
+    pub async fn start_tls(
+        certificate: &TestCertificate,
+        answer: impl Fn(usize, &Received) -> (u16, &'static str) + Send + Sync + 'static,
+    ) -> Self {
+        let listener = certificate.listener().await;
+        let port = listener.local_addr().unwrap().port();
+        Self::serve(listener, format!("https://localhost:{port}/hook"), answer)
+    }
+
+    fn serve(
+        listener: impl Listener<Addr = std::net::SocketAddr>,
+        url: String,
+        answer: impl Fn(usize, &Received) -> (u16, &'static str) + Send + Sync + 'static,
+    ) -> Self {
         let shared = Arc::new(Shared {
             received: Mutex::new(Vec::new()),
             answer: Box::new(answer),
@@ -61,8 +84,6 @@ impl Recorder {
         let app = Router::new()
             .fallback(record)
             .with_state(Arc::clone(&shared));
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let address = listener.local_addr().unwrap();
         let (stop, stopped) = oneshot::channel::<()>();
         tokio::spawn(async move {
             axum::serve(listener, app)
@@ -73,7 +94,7 @@ impl Recorder {
                 .unwrap();
         });
         Self {
-            url: format!("http://{address}/hook"),
+            url,
             shared,
             _stop: stop,
         }

@@ -1,6 +1,6 @@
 //! `--forward-to`: re-posting a verified event to the app under development.
 
-use std::time::Duration;
+use std::{path::Path, time::Duration};
 
 use axum::{
     http::{header::CONTENT_TYPE, HeaderValue, StatusCode},
@@ -12,7 +12,7 @@ use reqwest::{Client, Url};
 
 use crate::{
     failure::Failure,
-    http::{describe, read_body},
+    http::{client, describe_failed_request, read_body, redacted},
 };
 
 /// The most of the app's answer relayed to the sender; the provider only reads the status.
@@ -29,11 +29,10 @@ pub(super) struct Forwarder {
 }
 
 impl Forwarder {
-    pub(super) fn new(url: Url) -> Result<Self, Failure> {
-        let client = Client::builder()
-            .timeout(FORWARD_TIMEOUT)
-            .build()
-            .map_err(|error| Failure::usage(format!("cannot build the HTTP client: {error}")))?;
+    /// A forwarder to `url`, trusting the certificates of the PEM file `cacert` besides the
+    /// built-in roots.
+    pub(super) fn new(url: Url, cacert: Option<&Path>) -> Result<Self, Failure> {
+        let client = client(FORWARD_TIMEOUT, cacert)?;
         Ok(Self { client, url })
     }
 
@@ -67,8 +66,8 @@ impl Forwarder {
                 eprintln!(
                     "{webhook_id}: cannot forward to {}: {}; answered 502, so the retry \
                      will be processed",
-                    self.url,
-                    describe(&error)
+                    redacted(&self.url),
+                    describe_failed_request(error)
                 );
                 return (
                     StatusCode::BAD_GATEWAY,
@@ -83,7 +82,7 @@ impl Forwarder {
             eprintln!(
                 "{webhook_id}: {} answered {status}; claim released, so the retry will be \
                  processed",
-                self.url
+                redacted(&self.url)
             );
         }
         let content_type = answer.headers().get(CONTENT_TYPE).cloned();

@@ -7,7 +7,7 @@
 mod forward;
 mod report;
 
-use std::{net::SocketAddr, time::Duration};
+use std::{net::SocketAddr, path::PathBuf, time::Duration};
 
 use axum::{
     extract::State,
@@ -29,6 +29,7 @@ use reqwest::Url;
 use self::{forward::Forwarder, report::Handled};
 use crate::{
     failure::{Failure, Outcome},
+    http::{redacted, redacted_text},
     secret::SecretArgs,
 };
 
@@ -54,8 +55,13 @@ pub(crate) struct ListenArgs {
     #[arg(long, default_value = "/webhooks/thequickassist", value_name = "PATH")]
     path: String,
     /// Re-post each verified first-time event to this URL and answer with its status.
+    // Parsed in `run`, not by clap: clap's error would echo a password in the URL.
     #[arg(long, value_name = "URL")]
-    forward_to: Option<Url>,
+    forward_to: Option<String>,
+    /// Also trust the certificates of this PEM file for an https --forward-to URL (a
+    /// self-signed or private CA certificate), besides the built-in roots.
+    #[arg(long, value_name = "FILE", requires = "forward_to")]
+    cacert: Option<PathBuf>,
     /// De-duplicate in this Redis (shared between receivers) instead of in memory.
     #[arg(long, env = "REDIS_URL", value_name = "URL", hide_env_values = true)]
     redis_url: Option<String>,
@@ -83,14 +89,26 @@ pub(crate) fn run(args: ListenArgs) -> Outcome {
             args.path
         )));
     }
+    let forward_to = args
+        .forward_to
+        .as_deref()
+        .map(|text| {
+            Url::parse(text).map_err(|error| {
+                Failure::usage(format!(
+                    "--forward-to {:?}: invalid URL: {error}",
+                    redacted_text(text)
+                ))
+            })
+        })
+        .transpose()?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .map_err(|error| Failure::usage(format!("cannot start the async runtime: {error}")))?;
-    runtime.block_on(serve(args))
+    runtime.block_on(serve(args, forward_to))
 }
 
-async fn serve(args: ListenArgs) -> Outcome {
+async fn serve(args: ListenArgs, forward_to: Option<Url>) -> Outcome {
     init_warnings();
     let (mut verifier, _) = args.secret.verifier()?;
     verifier = verifier.max_body(args.max_body);
@@ -109,8 +127,8 @@ async fn serve(args: ListenArgs) -> Outcome {
         .map_err(|error| Failure::usage(format!("--tolerance: {error}")))?;
     let receiver = Receiver {
         secrets: args.secret.secrets()?,
-        forward: match args.forward_to.clone() {
-            Some(url) => Some(Forwarder::new(url)?),
+        forward: match forward_to.clone() {
+            Some(url) => Some(Forwarder::new(url, args.cacert.as_deref())?),
             None => None,
         },
     };
@@ -139,10 +157,9 @@ async fn serve(args: ListenArgs) -> Outcome {
     } else {
         "memory"
     };
-    let forward = args
-        .forward_to
+    let forward = forward_to
         .as_ref()
-        .map(|url| format!(", forwarding to {url}"))
+        .map(|url| format!(", forwarding to {}", redacted(url)))
         .unwrap_or_default();
     eprintln!(
         "listening on http://{address}{} (de-duplicating in {store}{forward})",

@@ -14,7 +14,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use quickassist_webhooks::{Event, SIGNATURE_HEADER};
+use quickassist_webhooks::{rejection::DUPLICATE_HEADER, Event, SIGNATURE_HEADER};
 use reqwest::{header::CONTENT_TYPE, Client, Url};
 
 use self::{
@@ -24,7 +24,7 @@ use self::{
 use super::{sample::documented_event, write_stdout};
 use crate::{
     failure::{Failure, Outcome as CommandOutcome},
-    http::{describe, read_body},
+    http::{client, describe_failed_request, read_body, redacted, redacted_text},
     input::read_input,
     secret::SecretArgs,
 };
@@ -71,13 +71,21 @@ pub(crate) struct SendArgs {
     /// Seconds to wait for each response.
     #[arg(long, value_name = "SECS", default_value = "30")]
     timeout: u64,
+    /// Also trust the certificates of this PEM file for an https URL (a self-signed or private
+    /// CA certificate), besides the built-in roots.
+    #[arg(long, value_name = "FILE")]
+    cacert: Option<PathBuf>,
     #[command(flatten)]
     secret: SecretArgs,
 }
 
 pub(crate) fn run(args: SendArgs) -> CommandOutcome {
-    let url = Url::parse(&args.url)
-        .map_err(|error| Failure::usage(format!("invalid URL {:?}: {error}", args.url)))?;
+    let url = Url::parse(&args.url).map_err(|error| {
+        Failure::usage(format!(
+            "invalid URL {:?}: {error}",
+            redacted_text(&args.url)
+        ))
+    })?;
     let source = match (&args.event, &args.file) {
         (_, Some(path)) => {
             let bytes = read_input(Some(path))?;
@@ -96,10 +104,7 @@ pub(crate) fn run(args: SendArgs) -> CommandOutcome {
         args.pretty,
         args.signature.clone(),
     );
-    let client = Client::builder()
-        .timeout(Duration::from_secs(args.timeout))
-        .build()
-        .map_err(|error| Failure::usage(format!("cannot build the HTTP client: {error}")))?;
+    let client = client(Duration::from_secs(args.timeout), args.cacert.as_deref())?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -130,7 +135,7 @@ impl Sender {
         let response = self
             .post()
             .await
-            .map_err(|error| Failure::usage(unreachable(&self.url, &error)))?;
+            .map_err(|error| Failure::usage(unreachable(&self.url, error)))?;
         let status = response.status();
         let mut shown = format!("{status}\n");
         if !status.is_success() {
@@ -170,13 +175,15 @@ impl Sender {
                         let outcome = match sender.post().await {
                             Ok(response) => {
                                 let status = response.status();
+                                let duplicate = is_duplicate(&response);
                                 // Read the body so the connection is reused.
                                 read_body(response, MAX_SHOWN_BODY).await;
-                                Outcome::Status(status)
+                                Outcome::Answered { status, duplicate }
                             }
                             Err(error) => {
-                                let _ = first_error.set(unreachable(&sender.url, &error));
-                                Outcome::Failed(failure_kind(&error))
+                                let kind = failure_kind(&error);
+                                let _ = first_error.set(unreachable(&sender.url, error));
+                                Outcome::Failed(kind)
                             }
                         };
                         tally.record(outcome, start.elapsed());
@@ -235,9 +242,23 @@ async fn show_progress(done: Arc<AtomicUsize>, total: usize) {
     }
 }
 
-/// "cannot reach URL: error sending request: ...: connection refused".
-fn unreachable(url: &Url, error: &reqwest::Error) -> String {
-    format!("cannot reach {url}: {}", describe(error))
+/// "cannot reach URL: error sending request: ...: connection refused", the URL's password
+/// hidden.
+fn unreachable(url: &Url, error: reqwest::Error) -> String {
+    format!(
+        "cannot reach {}: {}",
+        redacted(url),
+        describe_failed_request(error)
+    )
+}
+
+/// Whether the receiver answered that it had already processed this delivery: the SDK's
+/// receivers say so with `x-webhook-duplicate: true`.
+fn is_duplicate(response: &reqwest::Response) -> bool {
+    response
+        .headers()
+        .get(DUPLICATE_HEADER)
+        .is_some_and(|value| value.as_bytes().eq_ignore_ascii_case(b"true"))
 }
 
 fn failure_kind(error: &reqwest::Error) -> &'static str {
