@@ -5,58 +5,78 @@
 //! QUICKASSIST_WEBHOOK_SECRET=whsec_... cargo run --release --example actix_receiver
 //! ```
 //!
-//! Serves `POST /webhooks/thequickassist` on `HOST:PORT` (default `127.0.0.1:3000`):
-//! forged requests get 401, duplicates are acknowledged without being processed again, and
-//! every processed event is printed as one JSON line on stdout. Logs go to stderr
-//! (`RUST_LOG=debug` for every rejection). Ctrl-C or SIGTERM stops it gracefully.
-//! `REDIS_URL` shares de-duplication between replicas.
+//! Serves `POST /webhooks/thequickassist` on `HOST:PORT` (default `127.0.0.1:3000`), over
+//! HTTPS when `TLS_CERT` and `TLS_KEY` name PEM files. Forged requests get 401, duplicates
+//! are acknowledged without being processed again, and each processed event is printed as
+//! one JSON line on stdout. `REDIS_URL` shares de-duplication between replicas. Logs go to
+//! stderr; Ctrl-C or SIGTERM stops it gracefully. Built with `--features metrics`, it also
+//! serves `GET /metrics` (Prometheus).
 
-use std::{process::ExitCode, sync::Arc};
+use std::{error::Error, process::ExitCode};
 
-use quickassist_examples::{actix_server, init_tracing, PrintSink, ReceiverConfig, WEBHOOK_PATH};
+use actix_web::{web, App, HttpResponse, HttpServer};
+use quickassist_examples::{exit_code, init_tracing, print_event, ReceiverConfig, WEBHOOK_PATH};
+use quickassist_webhooks::{receive::Receiver, Verifier};
+use quickassist_webhooks_actix::{Webhook, Webhooks};
 
-fn main() -> ExitCode {
-    init_tracing();
-    let config = match ReceiverConfig::from_env() {
-        Ok(config) => config,
+/// Runs once per authentic, first-time delivery. A non-2xx answer releases the delivery,
+/// so the provider's retry is processed.
+async fn receive(Webhook(envelope): Webhook) -> HttpResponse {
+    match print_event(&envelope) {
+        Ok(()) => HttpResponse::Ok().finish(),
         Err(error) => {
-            eprintln!("error: {error}");
-            return ExitCode::from(2);
+            tracing::warn!(webhook_id = %envelope.webhook_id, %error, "processing failed; the provider will retry");
+            HttpResponse::InternalServerError().finish()
+        }
+    }
+}
+
+async fn run() -> Result<(), Box<dyn Error>> {
+    let config = ReceiverConfig::from_env()?;
+    let mut receiver = Receiver::builder(Verifier::new(config.secret.clone()));
+    if let Some(store) = config.redis_store().await? {
+        receiver = receiver.store(store);
+    }
+    // Built once, outside the factory: every worker shares the receiver and its store.
+    let webhooks = Webhooks::new(receiver.build()?);
+    #[cfg(feature = "metrics")]
+    let prometheus = quickassist_examples::install_prometheus()?;
+    let server = HttpServer::new(move || {
+        let app = App::new().service(
+            web::resource(WEBHOOK_PATH)
+                .wrap(webhooks.clone())
+                .route(web::post().to(receive)),
+        );
+        #[cfg(feature = "metrics")]
+        let app = {
+            let prometheus = prometheus.clone();
+            app.route(
+                "/metrics",
+                web::get().to(move || std::future::ready(prometheus.render())),
+            )
+        };
+        app
+    });
+
+    let listener = std::net::TcpListener::bind(config.bind_address())?;
+    let address = listener.local_addr()?;
+    let server = match config.tls_config()? {
+        Some(tls) => {
+            eprintln!("listening on https://{address}{WEBHOOK_PATH}");
+            server.listen_rustls_0_23(listener, tls)?
+        }
+        None => {
+            eprintln!("listening on http://{address}{WEBHOOK_PATH}");
+            server.listen(listener)?
         }
     };
-    actix_web::rt::System::new().block_on(async move {
-        let dedup = match config.deduplicator().await {
-            Ok(dedup) => dedup,
-            Err(error) => {
-                eprintln!("error: {error}");
-                return ExitCode::from(2);
-            }
-        };
-        let address = config.bind_address();
-        let listener = match std::net::TcpListener::bind(&address) {
-            Ok(listener) => listener,
-            Err(error) => {
-                eprintln!("error: cannot listen on {address}: {error}");
-                return ExitCode::FAILURE;
-            }
-        };
-        let local = listener
-            .local_addr()
-            .map_or_else(|_| address.clone(), |addr| addr.to_string());
-        let server = match actix_server(listener, config.verifier(), dedup, Arc::new(PrintSink)) {
-            Ok(server) => server,
-            Err(error) => {
-                eprintln!("error: cannot serve on {address}: {error}");
-                return ExitCode::FAILURE;
-            }
-        };
-        eprintln!("listening on http://{local}{WEBHOOK_PATH}");
-        match server.await {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(error) => {
-                eprintln!("error: server failed: {error}");
-                ExitCode::FAILURE
-            }
-        }
-    })
+    // actix-web stops gracefully on Ctrl-C and SIGTERM by itself.
+    server.run().await?;
+    Ok(())
+}
+
+#[actix_web::main]
+async fn main() -> ExitCode {
+    init_tracing();
+    exit_code(run().await)
 }

@@ -4,48 +4,76 @@
 //! QUICKASSIST_WEBHOOK_SECRET=whsec_... cargo run --release --example axum_receiver
 //! ```
 //!
-//! Serves `POST /webhooks/thequickassist` on `HOST:PORT` (default `127.0.0.1:3000`):
-//! forged requests get 401, duplicates are acknowledged without being processed again, and
-//! every processed event is printed as one JSON line on stdout. Logs go to stderr
-//! (`RUST_LOG=debug` for every rejection). Ctrl-C or SIGTERM stops it gracefully.
+//! Serves `POST /webhooks/thequickassist` on `HOST:PORT` (default `127.0.0.1:3000`), over
+//! HTTPS when `TLS_CERT` and `TLS_KEY` name PEM files. Forged requests get 401, duplicates
+//! are acknowledged without being processed again, and each processed event is printed as
+//! one JSON line on stdout. `REDIS_URL` shares de-duplication between replicas. Logs go to
+//! stderr; Ctrl-C or SIGTERM stops it gracefully. Built with `--features metrics`, it also
+//! serves `GET /metrics` (Prometheus).
 
-use std::{process::ExitCode, sync::Arc};
+use std::{error::Error, process::ExitCode};
 
+use axum::{http::StatusCode, routing::post, Router};
 use quickassist_examples::{
-    axum_app, init_tracing, serve_axum, shutdown_signal, PrintSink, ReceiverConfig,
+    exit_code, init_tracing, print_event, shutdown_signal, ReceiverConfig, TlsListener,
+    WEBHOOK_PATH,
 };
+use quickassist_webhooks::{receive::Receiver, Verifier};
+use quickassist_webhooks_tower::{Webhook, WebhooksLayer};
+
+/// Runs once per authentic, first-time delivery. A non-2xx answer releases the delivery,
+/// so the provider's retry is processed.
+async fn receive(Webhook(envelope): Webhook) -> StatusCode {
+    match print_event(&envelope) {
+        Ok(()) => StatusCode::OK,
+        Err(error) => {
+            tracing::warn!(webhook_id = %envelope.webhook_id, %error, "processing failed; the provider will retry");
+            StatusCode::INTERNAL_SERVER_ERROR
+        }
+    }
+}
+
+async fn run() -> Result<(), Box<dyn Error>> {
+    let config = ReceiverConfig::from_env()?;
+    let mut receiver = Receiver::builder(Verifier::new(config.secret.clone()));
+    if let Some(store) = config.redis_store().await? {
+        receiver = receiver.store(store);
+    }
+    let app = Router::new().route(
+        WEBHOOK_PATH,
+        post(receive).route_layer(WebhooksLayer::new(receiver.build()?)),
+    );
+    #[cfg(feature = "metrics")]
+    let app = {
+        let prometheus = quickassist_examples::install_prometheus()?;
+        app.route(
+            "/metrics",
+            axum::routing::get(move || std::future::ready(prometheus.render())),
+        )
+    };
+
+    let listener = tokio::net::TcpListener::bind(config.bind_address()).await?;
+    let address = listener.local_addr()?;
+    match config.tls_config()? {
+        Some(tls) => {
+            eprintln!("listening on https://{address}{WEBHOOK_PATH}");
+            let listener = TlsListener::new(listener, tls)?;
+            axum::serve(listener, app)
+                .with_graceful_shutdown(shutdown_signal())
+                .await?;
+        }
+        None => {
+            eprintln!("listening on http://{address}{WEBHOOK_PATH}");
+            axum::serve(listener, app)
+                .with_graceful_shutdown(shutdown_signal())
+                .await?;
+        }
+    }
+    Ok(())
+}
 
 #[tokio::main]
 async fn main() -> ExitCode {
     init_tracing();
-    let config = match ReceiverConfig::from_env() {
-        Ok(config) => config,
-        Err(error) => {
-            eprintln!("error: {error}");
-            return ExitCode::from(2);
-        }
-    };
-    let dedup = match config.deduplicator().await {
-        Ok(dedup) => dedup,
-        Err(error) => {
-            eprintln!("error: {error}");
-            return ExitCode::from(2);
-        }
-    };
-    let address = config.bind_address();
-    let listener = match tokio::net::TcpListener::bind(&address).await {
-        Ok(listener) => listener,
-        Err(error) => {
-            eprintln!("error: cannot listen on {address}: {error}");
-            return ExitCode::FAILURE;
-        }
-    };
-    let app = axum_app(config.verifier(), dedup, Arc::new(PrintSink));
-    match serve_axum(listener, app, shutdown_signal()).await {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(error) => {
-            eprintln!("error: server failed: {error}");
-            ExitCode::FAILURE
-        }
-    }
+    exit_code(run().await)
 }

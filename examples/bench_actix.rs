@@ -1,5 +1,5 @@
 //! The actix-web side of `bench/http.sh`: one worker thread serving the webhook route bare
-//! (`actix-bare`: read the body, answer 200) or behind `QuickAssistWebhooks` with a
+//! (`actix-bare`: read the body, answer 200) or behind `Webhooks` with a
 //! `MemoryStore` (`actix-webhook`). Prints `processed N` on stderr when stopped.
 //!
 //!     cargo run --release -p quickassist-examples --example bench_actix -- actix-webhook SECRET PORT
@@ -15,8 +15,8 @@ use std::{
 };
 
 use actix_web::{web, App, HttpResponse, HttpServer};
-use quickassist_webhooks::Verifier;
-use quickassist_webhooks_actix::{QuickAssistWebhooks, Webhook};
+use quickassist_webhooks::{receive::Receiver, Verifier};
+use quickassist_webhooks_actix::{Webhook, Webhooks};
 
 const PATH: &str = "/webhooks/thequickassist";
 
@@ -34,7 +34,11 @@ fn main() -> ExitCode {
     let processed = Arc::new(AtomicU64::new(0));
     let counter = Arc::clone(&processed);
     let result = actix_web::rt::System::new().block_on(async move {
-        let verifier = Verifier::new(secret.as_str());
+        let webhooks = Webhooks::new(
+            Receiver::builder(Verifier::new(secret.as_str()))
+                .build()
+                .map_err(std::io::Error::other)?,
+        );
         let webhook = mode == "actix-webhook";
         let server = HttpServer::new(move || {
             let counter = web::Data::new(Arc::clone(&counter));
@@ -42,7 +46,7 @@ fn main() -> ExitCode {
             if webhook {
                 App::new().app_data(counter).service(
                     resource
-                        .wrap(QuickAssistWebhooks::new(verifier.clone()))
+                        .wrap(webhooks.clone())
                         .route(web::post().to(handle_webhook)),
                 )
             } else {

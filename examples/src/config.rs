@@ -1,9 +1,14 @@
 //! [`ReceiverConfig`]: what a receiver needs to know, from the environment.
 
-use std::{error::Error, fmt};
+use std::{error::Error, fmt, path::PathBuf};
 
-use quickassist_webhooks::{idempotency::Deduplicator, Secret, Verifier};
+use quickassist_webhooks::Secret;
 use quickassist_webhooks_redis::RedisStore;
+use tokio_rustls::rustls::{
+    crypto::ring,
+    pki_types::{pem::PemObject, CertificateDer, PrivateKeyDer},
+    ServerConfig,
+};
 
 /// Address the receivers bind by default: loopback only.
 pub const DEFAULT_HOST: &str = "127.0.0.1";
@@ -13,7 +18,7 @@ pub const DEFAULT_PORT: u16 = 3000;
 
 /// A receiver's configuration.
 ///
-/// Its `Debug` never shows the secret.
+/// Its `Debug` never shows the secret, nor a password inside `REDIS_URL`.
 ///
 /// ```
 /// use quickassist_examples::ReceiverConfig;
@@ -27,7 +32,7 @@ pub const DEFAULT_PORT: u16 = 3000;
 /// assert!(!format!("{config:?}").contains("whsec_example"));
 /// # Ok::<(), quickassist_examples::ConfigError>(())
 /// ```
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 #[non_exhaustive]
 pub struct ReceiverConfig {
     /// The webhook secret (`QUICKASSIST_WEBHOOK_SECRET`, required).
@@ -39,6 +44,22 @@ pub struct ReceiverConfig {
     /// Where to share idempotency claims between replicas (`REDIS_URL`, optional; without it
     /// claims are kept in memory).
     pub redis_url: Option<String>,
+    /// PEM files of the certificate chain and private key to serve HTTPS with (`TLS_CERT`
+    /// and `TLS_KEY`, both or neither; without them the receiver serves plain HTTP, for
+    /// local use or behind a TLS-terminating proxy).
+    pub tls: Option<(PathBuf, PathBuf)>,
+}
+
+impl fmt::Debug for ReceiverConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ReceiverConfig")
+            .field("secret", &self.secret)
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("redis_url", &self.redis_url.as_deref().map(redact_password))
+            .field("tls", &self.tls)
+            .finish()
+    }
 }
 
 impl ReceiverConfig {
@@ -73,11 +94,22 @@ impl ReceiverConfig {
                 .map_err(|_| ConfigError::InvalidPort(port))?,
         };
         let redis_url = lookup("REDIS_URL").filter(|url| !url.trim().is_empty());
+        let path = |name| lookup(name).filter(|path| !path.trim().is_empty());
+        let tls = match (path("TLS_CERT"), path("TLS_KEY")) {
+            (Some(cert), Some(key)) => Some((cert.into(), key.into())),
+            (None, None) => None,
+            _ => {
+                return Err(ConfigError::Tls(
+                    "set both TLS_CERT and TLS_KEY, or neither".into(),
+                ))
+            }
+        };
         Ok(Self {
             secret,
             host,
             port,
             redis_url,
+            tls,
         })
     }
 
@@ -91,26 +123,71 @@ impl ReceiverConfig {
         }
     }
 
-    /// A verifier for the configured secret, with the library's defaults.
-    pub fn verifier(&self) -> Verifier {
-        Verifier::new(self.secret.clone())
-    }
-
-    /// The deduplicator for the configured store: in memory, or Redis with `REDIS_URL`.
+    /// The Redis store for `REDIS_URL`, if it is set.
     ///
     /// # Errors
     ///
     /// [`ConfigError::Redis`] when `REDIS_URL` is set but Redis cannot be reached: the
     /// receiver refuses to start rather than silently de-duplicating per process, which
     /// would let duplicates through between replicas.
-    pub async fn deduplicator(&self) -> Result<Deduplicator, ConfigError> {
+    pub async fn redis_store(&self) -> Result<Option<RedisStore>, ConfigError> {
         match &self.redis_url {
-            None => Ok(Deduplicator::memory()),
+            None => Ok(None),
             Some(url) => RedisStore::connect(url)
                 .await
-                .map(Deduplicator::new)
+                .map(Some)
                 .map_err(|error| ConfigError::Redis(error.to_string())),
         }
+    }
+
+    /// The TLS configuration for `TLS_CERT` and `TLS_KEY`, if they are set.
+    ///
+    /// # Errors
+    ///
+    /// [`ConfigError::Tls`] when a file cannot be read or holds no usable certificate or
+    /// key.
+    pub fn tls_config(&self) -> Result<Option<ServerConfig>, ConfigError> {
+        let Some((cert, key)) = &self.tls else {
+            return Ok(None);
+        };
+        let fail = |what: &str, path: &PathBuf, error: &dyn fmt::Display| {
+            ConfigError::Tls(format!("{what} {}: {error}", path.display()))
+        };
+        let chain = CertificateDer::pem_file_iter(cert)
+            .and_then(Iterator::collect::<Result<Vec<_>, _>>)
+            .map_err(|error| fail("TLS_CERT", cert, &error))?;
+        if chain.is_empty() {
+            return Err(fail("TLS_CERT", cert, &"no certificate in the file"));
+        }
+        let key_der =
+            PrivateKeyDer::from_pem_file(key).map_err(|error| fail("TLS_KEY", key, &error))?;
+        let config = ServerConfig::builder_with_provider(ring::default_provider().into())
+            .with_safe_default_protocol_versions()
+            .and_then(|builder| {
+                builder
+                    .with_no_client_auth()
+                    .with_single_cert(chain, key_der)
+            })
+            .map_err(|error| fail("TLS_CERT/TLS_KEY", cert, &error))?;
+        Ok(Some(config))
+    }
+}
+
+/// `redis://user:***@host/` for `redis://user:secret@host/`: URLs are shown without their
+/// password.
+fn redact_password(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (authority, path) = rest.split_at(authority_end);
+    match authority.rsplit_once('@') {
+        Some((userinfo, host)) => {
+            let user = userinfo.split_once(':').map_or(userinfo, |(user, _)| user);
+            let hidden = if userinfo.contains(':') { ":***" } else { "" };
+            format!("{scheme}://{user}{hidden}@{host}{path}")
+        }
+        None => url.to_owned(),
     }
 }
 
@@ -124,6 +201,8 @@ pub enum ConfigError {
     InvalidPort(String),
     /// `REDIS_URL` is set but Redis cannot be reached (or the URL is invalid).
     Redis(String),
+    /// `TLS_CERT` / `TLS_KEY` are incomplete or unusable.
+    Tls(String),
 }
 
 impl fmt::Display for ConfigError {
@@ -142,6 +221,7 @@ impl fmt::Display for ConfigError {
                 "cannot use the Redis at REDIS_URL for idempotency ({error}); start Redis, fix \
                  the URL, or unset REDIS_URL to keep claims in memory (one process only)"
             ),
+            Self::Tls(error) => write!(f, "cannot serve HTTPS: {error}"),
         }
     }
 }
@@ -200,6 +280,42 @@ mod tests {
         .unwrap();
         assert_eq!(config.bind_address(), "[::1]:0");
         assert_eq!(config.redis_url.as_deref(), Some("redis://127.0.0.1:6379"));
+    }
+
+    #[test]
+    fn debug_never_shows_a_password_inside_redis_url() {
+        let config = ReceiverConfig::from_lookup(lookup(&[
+            ("QUICKASSIST_WEBHOOK_SECRET", "s"),
+            ("REDIS_URL", "redis://default:hunter2@127.0.0.1:6379/0"),
+        ]))
+        .unwrap();
+        let debug = format!("{config:?}");
+        assert!(!debug.contains("hunter2"), "{debug}");
+        assert!(
+            debug.contains("redis://default:***@127.0.0.1:6379/0"),
+            "{debug}"
+        );
+    }
+
+    #[test]
+    fn urls_without_a_password_are_shown_as_they_are() {
+        for url in ["redis://127.0.0.1:6379", "redis://user@h/1", "not a url"] {
+            assert_eq!(redact_password(url), url);
+        }
+        assert_eq!(
+            redact_password("rediss://:pw@h:1?x=@"),
+            "rediss://:***@h:1?x=@"
+        );
+    }
+
+    #[test]
+    fn tls_needs_both_files() {
+        let error = ReceiverConfig::from_lookup(lookup(&[
+            ("QUICKASSIST_WEBHOOK_SECRET", "s"),
+            ("TLS_CERT", "/cert.pem"),
+        ]))
+        .unwrap_err();
+        assert!(matches!(error, ConfigError::Tls(_)));
     }
 
     #[test]

@@ -44,3 +44,38 @@ pub async fn shutdown_signal() {
     }
     tracing::info!("shutting down: finishing in-flight requests");
 }
+
+/// The exit code for a receiver's result, after printing its error on stderr: 2 for a
+/// configuration the receiver refuses (a missing secret, an unreachable `REDIS_URL`, a
+/// replay window the de-duplication does not cover), 1 for anything else.
+///
+/// ```
+/// use std::process::ExitCode;
+/// use quickassist_examples::{exit_code, ConfigError};
+///
+/// assert_eq!(exit_code(Ok(())), ExitCode::SUCCESS);
+/// assert_eq!(exit_code(Err(ConfigError::MissingSecret.into())), ExitCode::from(2));
+/// ```
+pub fn exit_code(result: Result<(), Box<dyn std::error::Error>>) -> std::process::ExitCode {
+    let Err(error) = result else {
+        return std::process::ExitCode::SUCCESS;
+    };
+    eprintln!("error: {error}");
+    let refused_configuration = error.is::<crate::ConfigError>()
+        || error.is::<quickassist_webhooks::idempotency::ConfigError>();
+    std::process::ExitCode::from(if refused_configuration { 2 } else { 1 })
+}
+
+/// Installs the Prometheus recorder for the library's metrics and returns the handle whose
+/// [`render`](metrics_exporter_prometheus::PrometheusHandle::render) is the text a
+/// `GET /metrics` answers.
+///
+/// # Errors
+///
+/// When a recorder is already installed in this process.
+#[cfg(feature = "metrics")]
+pub fn install_prometheus(
+) -> Result<metrics_exporter_prometheus::PrometheusHandle, metrics_exporter_prometheus::BuildError>
+{
+    metrics_exporter_prometheus::PrometheusBuilder::new().install_recorder()
+}

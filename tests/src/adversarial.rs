@@ -223,7 +223,7 @@ pub async fn simultaneous_oversized_bodies_are_all_refused(target: &Target) {
 }
 
 /// A body trickled slower than the server's body timeout (a slowloris): the server answers
-/// 400 and closes the connection, and keeps serving others meanwhile and afterwards.
+/// 408 and closes the connection, and keeps serving others meanwhile and afterwards.
 /// `target` must run with a short body timeout (`body_timeout`).
 pub async fn trickling_body_is_cut_off(target: &Target, body_timeout: Duration) {
     let delivery = signed("whk_trickle");
@@ -255,7 +255,7 @@ pub async fn trickling_body_is_cut_off(target: &Target, body_timeout: Duration) 
     let answered = tokio::time::timeout(body_timeout * 10, read_responses(&mut stream, 1))
         .await
         .expect("the stalled request is answered");
-    assert_eq!(answered, [400]);
+    assert_eq!(answered, [408]);
     // …and its connection is closed: reading gives EOF (or a reset).
     let mut rest = [0u8; 64];
     let closed = tokio::time::timeout(body_timeout * 10, stream.read(&mut rest))

@@ -3,11 +3,13 @@
 //! so the two cannot drift apart.
 //!
 //! A [`Target`] is a running server plus the [`RecordingSink`] its handler feeds; the
-//! [`scenarios`] take a target and assert what the provider would see.
+//! [`servers`] start them as the READMEs show, and the [`scenarios`] take a target and
+//! assert what the provider would see.
 
 pub mod adversarial;
 pub mod raw;
 pub mod scenarios;
+pub mod servers;
 mod sink;
 
 pub use sink::RecordingSink;

@@ -3,10 +3,10 @@ use std::sync::{
     Mutex,
 };
 
-use quickassist_examples::{EventSink, SinkError};
 use quickassist_webhooks::Envelope;
 
-/// An [`EventSink`] that records what it processed and can be told to fail.
+/// What the test receivers' handlers feed: records what was processed, and can be told to
+/// fail (the handler then answers 500).
 #[derive(Debug, Default)]
 pub struct RecordingSink {
     processed: Mutex<Vec<Envelope>>,
@@ -33,10 +33,13 @@ impl RecordingSink {
             .filter(|envelope| envelope.webhook_id == webhook_id)
             .count()
     }
-}
 
-impl EventSink for RecordingSink {
-    fn process(&self, envelope: &Envelope) -> Result<(), SinkError> {
+    /// Records `envelope`, or fails when told to (the handler then answers 500).
+    ///
+    /// # Errors
+    ///
+    /// `"told to fail"` while failures are left.
+    pub fn process(&self, envelope: &Envelope) -> Result<(), &'static str> {
         let fail = self
             .failures_left
             .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |left| {
@@ -44,7 +47,7 @@ impl EventSink for RecordingSink {
             })
             .is_ok();
         if fail {
-            return Err(SinkError::new("told to fail"));
+            return Err("told to fail");
         }
         if let Ok(mut processed) = self.processed.lock() {
             processed.push(envelope.clone());

@@ -3,10 +3,9 @@
 
 use std::{net::SocketAddr, sync::Arc, time::Duration};
 
-use quickassist_e2e::{RecordingSink, SECRET};
-use quickassist_examples::{axum_app, serve_axum};
+use quickassist_e2e::{servers::start_axum, RecordingSink, SECRET};
 use quickassist_webhooks::{
-    idempotency::Deduplicator,
+    receive::Receiver,
     testing::{sample, SignedRequest},
     Event, Secret, Verifier, SIGNATURE_HEADER,
 };
@@ -20,13 +19,11 @@ async fn replica(redis_url: &str, sink: Arc<RecordingSink>) -> SocketAddr {
         .connect(redis_url)
         .await
         .expect("connect to the test redis");
-    let app = axum_app(Verifier::new(SECRET), Deduplicator::new(store), sink);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind a loopback port");
-    let addr = listener.local_addr().expect("a bound address");
-    tokio::spawn(serve_axum(listener, app, std::future::pending()));
-    addr
+    let receiver = Receiver::builder(Verifier::new(SECRET))
+        .store(store)
+        .build()
+        .expect("a valid configuration");
+    start_axum(receiver, sink).await.addr
 }
 
 async fn deliver(

@@ -1,26 +1,27 @@
 //! The extractor [`Webhook`]: the verified, typed event in your handler's arguments.
 
-use std::{fmt, ops::Deref};
+use std::ops::Deref;
 
 use actix_web::{
     dev::Payload, web, FromRequest, HttpMessage, HttpRequest, HttpResponse, ResponseError,
 };
-use futures_util::future::LocalBoxFuture;
-use quickassist_webhooks::{rejection::Rejection, Envelope, Event, Verification, Verifier};
+use futures_util::{future::LocalBoxFuture, StreamExt};
+use quickassist_webhooks::{
+    receive::{parse_verified, Answer, Receiver},
+    rejection::Rejection,
+    Envelope, Event, Verification, Verifier,
+};
 use serde::de::DeserializeOwned;
 
-use crate::{
-    read::{parse, read_body, verify_bytes},
-    response::rejection_response,
-};
+use crate::{middleware::request_head, response::answer_response};
 
 /// Extracts the verified [`Envelope`] of a webhook delivery.
 ///
-/// Behind [`QuickAssistWebhooks`](crate::QuickAssistWebhooks) or
-/// [`VerifyWebhook`](crate::VerifyWebhook) it takes the envelope the middleware already parsed
-/// (with your own event type `E`, the verified payload is parsed into it). Used without the
-/// middleware, it verifies the request itself with the [`Verifier`] registered as app data
-/// (`App::new().app_data(web::Data::new(verifier))`); de-duplication then needs the middleware.
+/// Behind [`Webhooks`](crate::Webhooks) it takes the envelope the middleware parsed (with
+/// your own event type `E`, the verified payload is parsed into it). Used without the
+/// middleware, it verifies the request itself with a [`Receiver`] or a [`Verifier`]
+/// registered as app data (`App::new().app_data(web::Data::new(verifier))`); it does not
+/// de-duplicate then.
 ///
 /// ```
 /// use actix_web::{web, App, HttpResponse};
@@ -60,85 +61,64 @@ impl<E> Deref for Webhook<E> {
 }
 
 impl<E: DeserializeOwned + 'static> FromRequest for Webhook<E> {
-    type Error = WebhookError;
-    type Future = LocalBoxFuture<'static, Result<Self, WebhookError>>;
+    type Error = WebhookRejection;
+    type Future = LocalBoxFuture<'static, Result<Self, WebhookRejection>>;
 
     fn from_request(request: &HttpRequest, payload: &mut Payload) -> Self::Future {
         if let Some(envelope) = request.extensions_mut().remove::<Envelope<E>>() {
             return Box::pin(std::future::ready(Ok(Self(envelope))));
         }
-        // Extensions cannot come from the wire: `Verification` means the middleware verified.
+        // Extensions cannot come from the wire: `Verification` means the middleware verified
+        // the payload, which it left as the request's payload.
         let verified = request.extensions().get::<Verification>().is_some();
-        let verifier = request
-            .app_data::<web::Data<Verifier>>()
-            .map(|data| data.get_ref().clone())
-            .or_else(|| request.app_data::<Verifier>().cloned());
-        let headers = request.headers().clone();
-        let payload = payload.take();
+        let receiver = configured_receiver(request);
+        let head = request_head(request.headers());
+        let mut payload = payload.take();
         Box::pin(async move {
-            let bytes = match (verified, verifier) {
-                (true, verifier) => {
-                    let verifier = verifier.unwrap_or_else(|| Verifier::new(""));
-                    read_body(&verifier, &headers, payload, None).await?
+            if verified {
+                let mut body = web::BytesMut::new();
+                while let Some(chunk) = payload.next().await {
+                    body.extend_from_slice(&chunk.map_err(|_| Rejection::BodyReadFailed)?);
                 }
-                (false, Some(verifier)) => {
-                    let bytes = read_body(&verifier, &headers, payload, None).await?;
-                    verify_bytes(&verifier, &headers, &bytes)?;
-                    bytes
-                }
-                (false, None) => return Err(WebhookError::MissingVerifier),
-            };
-            Ok(Self(parse::<E>(&bytes)?))
+                return Ok(Self(parse_verified(&body)?));
+            }
+            let receiver = receiver.ok_or(Rejection::NotConfigured)?;
+            let delivery = receiver.accept(&head, payload).await?;
+            Ok(Self(delivery.into_envelope()?))
         })
     }
 }
 
-/// Why [`Webhook`] could not be extracted; answered with the same statuses and JSON bodies as
-/// the middleware.
-#[derive(Debug)]
-#[non_exhaustive]
-pub enum WebhookError {
-    /// The request was refused (401 / 413 / 400…, see [`Rejection`]).
-    Rejected(Rejection),
-    /// Neither the middleware nor a `web::Data<Verifier>` is registered: a server
-    /// misconfiguration, answered with 500.
-    MissingVerifier,
-}
-
-impl From<Rejection> for WebhookError {
-    fn from(rejection: Rejection) -> Self {
-        Self::Rejected(rejection)
+/// The receiver registered as app data, or a verify-only one from a registered verifier.
+fn configured_receiver(request: &HttpRequest) -> Option<Receiver> {
+    let receiver = request
+        .app_data::<web::Data<Receiver>>()
+        .map(|data| data.get_ref())
+        .or_else(|| request.app_data::<Receiver>());
+    if let Some(receiver) = receiver {
+        return Some(receiver.clone());
     }
+    request
+        .app_data::<web::Data<Verifier>>()
+        .map(|data| data.get_ref())
+        .or_else(|| request.app_data::<Verifier>())
+        .map(|verifier| Receiver::verify_only(verifier.clone()))
 }
 
-impl fmt::Display for WebhookError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Rejected(rejection) => fmt::Display::fmt(rejection, f),
-            Self::MissingVerifier => f.write_str(
-                "no webhook verifier configured: wrap the route in QuickAssistWebhooks or \
-                 VerifyWebhook, or register app_data(web::Data::new(verifier))",
-            ),
-        }
-    }
-}
+/// Why [`Webhook`] refused a request; answered with the core [`Rejection`]'s status, JSON
+/// body and headers, exactly as the middleware answers (401, 413, 408, 400; 500 when
+/// nothing is configured to verify with).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[error(transparent)]
+pub struct WebhookRejection(#[from] pub Rejection);
 
-impl std::error::Error for WebhookError {}
-
-impl ResponseError for WebhookError {
+impl ResponseError for WebhookRejection {
     fn status_code(&self) -> actix_web::http::StatusCode {
-        self.error_response().status()
+        actix_web::http::StatusCode::from_u16(self.0.status())
+            .unwrap_or(actix_web::http::StatusCode::INTERNAL_SERVER_ERROR)
     }
 
     fn error_response(&self) -> HttpResponse {
-        match self {
-            Self::Rejected(rejection) => rejection_response(*rejection),
-            Self::MissingVerifier => {
-                tracing::error!("{self}");
-                HttpResponse::InternalServerError()
-                    .content_type("application/json")
-                    .body(r#"{"error":"webhook_verifier_missing"}"#)
-            }
-        }
+        answer_response(Answer::rejected(self.0))
     }
 }

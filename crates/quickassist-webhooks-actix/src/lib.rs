@@ -1,12 +1,13 @@
 #![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
-#![cfg_attr(docsrs, feature(doc_auto_cfg))]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod extract;
-pub mod middleware;
-mod read;
+mod middleware;
 mod response;
 
-pub use extract::{Webhook, WebhookError};
-pub use middleware::{Deduplicate, QuickAssistWebhooks, VerifyWebhook};
+pub use extract::{Webhook, WebhookRejection};
+pub use middleware::Webhooks;
+#[doc(hidden)]
+pub use middleware::WebhooksMiddleware;

@@ -22,15 +22,29 @@ use quickassist_webhooks::{
     testing::{sample, SignedRequest},
     Envelope, Event, Secret, Verification, Verifier, SIGNATURE_HEADER,
 };
-use quickassist_webhooks_actix::{
-    Deduplicate, QuickAssistWebhooks, VerifyWebhook, Webhook, WebhookError,
-};
+use quickassist_webhooks::{receive::Receiver, rejection::Rejection};
+use quickassist_webhooks_actix::{Webhook, Webhooks};
 
 const SECRET: &str = "whsec_actix_tests";
 const PATH: &str = "/webhooks/thequickassist";
 
 fn signed(id: &str) -> SignedRequest {
     SignedRequest::new(&Secret::from(SECRET), &sample(Event::MESSAGE_DELIVERED, id))
+}
+
+/// The middleware verifying with `verifier` over `dedup`.
+fn webhooks_with(verifier: Verifier, dedup: Deduplicator) -> Webhooks {
+    Webhooks::new(
+        Receiver::builder(verifier)
+            .deduplicator(dedup)
+            .build()
+            .expect("a valid configuration"),
+    )
+}
+
+/// The middleware verifying with `verifier` over a fresh in-memory store.
+fn webhooks(verifier: Verifier) -> Webhooks {
+    webhooks_with(verifier, Deduplicator::memory())
 }
 
 fn delivery(signed: &SignedRequest) -> test::TestRequest {
@@ -70,11 +84,7 @@ where
 #[actix_web::test]
 async fn first_delivery_is_processed_and_the_duplicate_is_not() {
     let calls = Arc::new(AtomicUsize::new(0));
-    let app = app!(
-        QuickAssistWebhooks::new(Verifier::new(SECRET)),
-        calls,
-        StatusCode::OK
-    );
+    let app = app!(webhooks(Verifier::new(SECRET)), calls, StatusCode::OK);
     let signed = signed("whk_first");
     let first = test::call_service(&app, delivery(&signed).to_request()).await;
     assert_eq!(first.status(), StatusCode::OK);
@@ -88,11 +98,7 @@ async fn first_delivery_is_processed_and_the_duplicate_is_not() {
 #[actix_web::test]
 async fn signature_problems_get_401_with_the_same_bodies_as_tower() {
     let calls = Arc::new(AtomicUsize::new(0));
-    let app = app!(
-        QuickAssistWebhooks::new(Verifier::new(SECRET)),
-        calls,
-        StatusCode::OK
-    );
+    let app = app!(webhooks(Verifier::new(SECRET)), calls, StatusCode::OK);
     let good = signed("whk_401");
     let other = SignedRequest::new(&Secret::from("other"), &sample(Event::MESSAGE_READ, "x"));
     let mut tampered = good.body.clone();
@@ -141,7 +147,7 @@ async fn signature_problems_get_401_with_the_same_bodies_as_tower() {
 async fn oversized_and_invalid_bodies_get_413_and_400() {
     let calls = Arc::new(AtomicUsize::new(0));
     let app = app!(
-        QuickAssistWebhooks::new(Verifier::new(SECRET).max_body(1024)),
+        webhooks(Verifier::new(SECRET).max_body(1024)),
         calls,
         StatusCode::OK
     );
@@ -161,12 +167,12 @@ async fn failed_handler_releases_so_the_retry_is_processed() {
     let calls = Arc::new(AtomicUsize::new(0));
     let dedup = Deduplicator::memory();
     let failing = app!(
-        QuickAssistWebhooks::new(Verifier::new(SECRET)).deduplicator(dedup.clone()),
+        webhooks_with(Verifier::new(SECRET), dedup.clone()),
         calls,
         StatusCode::INTERNAL_SERVER_ERROR
     );
     let healthy = app!(
-        QuickAssistWebhooks::new(Verifier::new(SECRET)).deduplicator(dedup),
+        webhooks_with(Verifier::new(SECRET), dedup),
         calls,
         StatusCode::OK
     );
@@ -192,7 +198,7 @@ async fn duplicate_in_flight_gets_409_with_retry_after() {
     };
     let calls = Arc::new(AtomicUsize::new(0));
     let app = app!(
-        QuickAssistWebhooks::new(Verifier::new(SECRET)).deduplicator(dedup.clone()),
+        webhooks_with(Verifier::new(SECRET), dedup.clone()),
         calls,
         StatusCode::OK
     );
@@ -230,7 +236,7 @@ impl IdempotencyStore for DownStore {
 async fn store_down_gets_503_when_closed_and_passes_when_open() {
     let calls = Arc::new(AtomicUsize::new(0));
     let closed = app!(
-        QuickAssistWebhooks::new(Verifier::new(SECRET)).store(DownStore),
+        webhooks_with(Verifier::new(SECRET), Deduplicator::new(DownStore)),
         calls,
         StatusCode::OK
     );
@@ -238,8 +244,10 @@ async fn store_down_gets_503_when_closed_and_passes_when_open() {
     assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(body_of(response).await, r#"{"error":"store_unavailable"}"#);
     let open = app!(
-        QuickAssistWebhooks::new(Verifier::new(SECRET))
-            .deduplicator(Deduplicator::new(DownStore).failure_mode(FailureMode::Open)),
+        webhooks_with(
+            Verifier::new(SECRET),
+            Deduplicator::new(DownStore).failure_mode(FailureMode::Open)
+        ),
         calls,
         StatusCode::OK
     );
@@ -249,7 +257,7 @@ async fn store_down_gets_503_when_closed_and_passes_when_open() {
 }
 
 #[actix_web::test]
-async fn separate_verify_and_deduplicate_middleware_compose() {
+async fn handler_gets_the_verified_bytes_the_envelope_and_the_verification() {
     let seen = Arc::new(AtomicUsize::new(0));
     let counter = Arc::clone(&seen);
     let signed = signed("whk_separate");
@@ -257,8 +265,7 @@ async fn separate_verify_and_deduplicate_middleware_compose() {
     let app = test::init_service(
         App::new().service(
             web::resource(PATH)
-                .wrap(Deduplicate::new(Deduplicator::memory())) // runs second
-                .wrap(VerifyWebhook::new(Verifier::new("old").with_secret(SECRET))) // runs first
+                .wrap(webhooks(Verifier::new("old").with_secret(SECRET)))
                 .route(web::post().to(
                     move |envelope: web::ReqData<Envelope>,
                           info: web::ReqData<Verification>,
@@ -308,7 +315,7 @@ async fn extractor_verifies_by_itself_with_a_verifier_in_app_data() {
     let error = Webhook::<Event>::from_request(&request, &mut payload)
         .await
         .unwrap_err();
-    assert!(matches!(error, WebhookError::MissingVerifier));
+    assert_eq!(error.0, Rejection::NotConfigured);
     assert_eq!(error.status_code(), StatusCode::INTERNAL_SERVER_ERROR);
 }
 

@@ -1,4 +1,4 @@
-//! What `WebhookLayer` adds per request, in process: `oneshot` through an axum router with a
+//! What `WebhooksLayer` adds per request, in process: `oneshot` through an axum router with a
 //! trivial handler, bare vs behind the layers, on the provider's sample payload with a fresh
 //! `webhookId` per request (signing happens in the untimed setup).
 //!
@@ -11,13 +11,14 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use axum::{body::Body, http::Request, routing::post, Router};
 use bytes::Bytes;
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
+use quickassist_webhooks::receive::Receiver;
 use quickassist_webhooks::{
     idempotency::{Admission, Deduplicator, MemoryStore},
     sign,
     testing::PROVIDER_SAMPLE,
     Event, Secret, Verifier, SIGNATURE_HEADER,
 };
-use quickassist_webhooks_tower::{VerifyLayer, Webhook, WebhookLayer};
+use quickassist_webhooks_tower::{Webhook, WebhooksLayer};
 use tower::ServiceExt;
 
 const SECRET: &str = "whsec_bench";
@@ -61,21 +62,16 @@ fn layer(c: &mut Criterion) {
     let verifier = Verifier::new(SECRET);
 
     let bare_app: Router = Router::new().route(PATH, post(bare));
-    let verify_app = Router::new()
-        .route(
-            PATH,
-            post(typed).route_layer(VerifyLayer::new(verifier.clone())),
-        )
-        .with_state(verifier.clone());
-    let webhook_app = Router::new()
-        .route(
-            PATH,
-            post(typed).route_layer(
-                WebhookLayer::new(verifier.clone())
-                    .deduplicator(Deduplicator::new(MemoryStore::new())),
-            ),
-        )
-        .with_state(verifier.clone());
+    let verify_app = Router::new().route(
+        PATH,
+        post(typed).route_layer(WebhooksLayer::new(Receiver::verify_only(verifier.clone()))),
+    );
+    let receiver = Receiver::builder(verifier.clone())
+        .deduplicator(Deduplicator::new(MemoryStore::new()))
+        .build()
+        .unwrap();
+    let webhook_app =
+        Router::new().route(PATH, post(typed).route_layer(WebhooksLayer::new(receiver)));
 
     let mut group = c.benchmark_group("layer");
     for (name, app) in [

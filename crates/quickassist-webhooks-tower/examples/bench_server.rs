@@ -8,8 +8,9 @@
 //!
 //! - `bare`: axum reading the body, no verification (the ceiling);
 //! - `manual`: the handler verifies and parses by hand with the core crate (no idempotency);
-//! - `verify`: `VerifyLayer` only (verify, parse) + `Webhook`;
-//! - `webhook`: `WebhookLayer` (verify, parse, de-duplicate in a `MemoryStore`) + `Webhook`.
+//! - `verify`: `WebhooksLayer` over a verify-only `Receiver` (verify, parse) + `Webhook`;
+//! - `webhook`: `WebhooksLayer` (verify, parse, de-duplicate in the default `MemoryStore`) +
+//!   `Webhook`.
 //!
 //! On shutdown it prints how many deliveries the handler processed, so the script can tell
 //! new deliveries from duplicates.
@@ -32,10 +33,11 @@ use axum::{
     routing::post,
     Router,
 };
+use quickassist_webhooks::receive::Receiver;
 use quickassist_webhooks::{
     sign, testing::PROVIDER_SAMPLE, Event, Secret, Verifier, SIGNATURE_HEADER,
 };
-use quickassist_webhooks_tower::{VerifyLayer, Webhook, WebhookLayer};
+use quickassist_webhooks_tower::{Webhook, WebhooksLayer};
 
 const PATH: &str = "/webhooks/thequickassist";
 
@@ -84,12 +86,6 @@ struct Counted {
     processed: Arc<AtomicU64>,
 }
 
-impl axum::extract::FromRef<Counted> for Verifier {
-    fn from_ref(state: &Counted) -> Self {
-        state.verifier.clone()
-    }
-}
-
 async fn bare(State(state): State<Counted>, body: Bytes) -> StatusCode {
     std::hint::black_box(body);
     state.processed.fetch_add(1, Ordering::Relaxed);
@@ -123,8 +119,15 @@ fn serve(mode: &str, secret: &str, port: u16) -> io::Result<()> {
     let route = match mode {
         "bare" => post(bare),
         "manual" => post(manual),
-        "verify" => post(webhook).route_layer(VerifyLayer::new(state.verifier.clone())),
-        _ => post(webhook).route_layer(WebhookLayer::new(state.verifier.clone())),
+        "verify" => post(webhook).route_layer(WebhooksLayer::new(Receiver::verify_only(
+            state.verifier.clone(),
+        ))),
+        _ => {
+            let receiver = Receiver::builder(state.verifier.clone())
+                .build()
+                .map_err(io::Error::other)?;
+            post(webhook).route_layer(WebhooksLayer::new(receiver))
+        }
     };
     let app = Router::new().route(PATH, route).with_state(state.clone());
     // One thread: the script pins the server to one core and wrk to another.

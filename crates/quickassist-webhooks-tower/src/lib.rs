@@ -1,20 +1,19 @@
 #![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
-#![cfg_attr(docsrs, feature(doc_auto_cfg))]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod body;
 #[cfg(feature = "axum")]
 mod extract;
 mod future;
-pub mod idempotency;
+mod layer;
 mod response;
-pub mod verify;
-mod webhook;
+mod service;
 
 pub use body::{ResponseBody, VerifiedBody};
 #[cfg(feature = "axum")]
 pub use extract::{Webhook, WebhookRejection};
-pub use idempotency::{Idempotency, IdempotencyLayer};
-pub use verify::{Verify, VerifyLayer};
-pub use webhook::WebhookLayer;
+pub use future::ResponseFuture;
+pub use layer::WebhooksLayer;
+pub use service::Webhooks;

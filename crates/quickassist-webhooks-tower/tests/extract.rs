@@ -8,25 +8,32 @@ use std::sync::{Arc, Mutex};
 
 use axum::{
     body::Body,
-    extract::{FromRequest, State},
+    extract::FromRequest,
     http::{header, Request, StatusCode},
     response::IntoResponse,
     routing::post,
     Extension, Router,
 };
 use common::*;
+use quickassist_webhooks::receive::Receiver;
 use quickassist_webhooks::{
     rejection::{Rejection, DUPLICATE_HEADER},
     sign,
     testing::{sample, SignedRequest, PROVIDER_SAMPLE},
     Envelope, Event, Secret, SignedForm, Verification, Verifier,
 };
-use quickassist_webhooks_tower::{VerifyLayer, Webhook, WebhookLayer, WebhookRejection};
+use quickassist_webhooks_tower::{Webhook, WebhookRejection, WebhooksLayer};
 use serde::Deserialize;
 use tower::ServiceExt;
 
 fn verifier() -> Verifier {
     Verifier::new(SECRET)
+}
+
+/// `request` with `verifier` in its extensions, as an `Extension` layer leaves it.
+fn verifying(mut request: Request<Body>, verifier: Verifier) -> Request<Body> {
+    request.extensions_mut().insert(verifier);
+    request
 }
 
 fn axum_request(signed: &SignedRequest) -> Request<Body> {
@@ -47,7 +54,7 @@ enum Mine {
 #[tokio::test]
 async fn extracts_and_verifies_without_a_layer() {
     let Webhook(envelope) =
-        Webhook::<Event>::from_request(axum_request(&signed("whk_x")), &verifier())
+        Webhook::<Event>::from_request(verifying(axum_request(&signed("whk_x")), verifier()), &())
             .await
             .unwrap();
     assert_eq!(envelope.webhook_id, "whk_x");
@@ -58,10 +65,10 @@ async fn extracts_and_verifies_without_a_layer() {
 async fn bad_signature_without_a_layer_is_rejected_with_401_json() {
     let signed = signed("whk_x");
     let forged = request(&[&"a".repeat(64)], Body::from(signed.body));
-    let rejection = Webhook::<Event>::from_request(forged, &verifier())
+    let rejection = Webhook::<Event>::from_request(verifying(forged, verifier()), &())
         .await
         .unwrap_err();
-    assert_eq!(rejection.rejection(), Rejection::InvalidSignature);
+    assert_eq!(rejection.0, Rejection::InvalidSignature);
     let response = rejection.into_response();
     assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
     assert_eq!(response.headers()[header::CONTENT_TYPE], "application/json");
@@ -74,14 +81,16 @@ async fn bad_signature_without_a_layer_is_rejected_with_401_json() {
 #[tokio::test]
 async fn missing_signature_and_oversized_bodies_are_rejected_without_a_layer() {
     let signed = signed("whk_x");
-    let missing =
-        Webhook::<Event>::from_request(request(&[], Body::from(signed.body.clone())), &verifier())
-            .await
-            .unwrap_err();
-    assert_eq!(missing.rejection(), Rejection::MissingSignature);
+    let missing = Webhook::<Event>::from_request(
+        verifying(request(&[], Body::from(signed.body.clone())), verifier()),
+        &(),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(missing.0, Rejection::MissingSignature);
 
     let small = verifier().max_body(16);
-    let too_large = Webhook::<Event>::from_request(axum_request(&signed), &small)
+    let too_large = Webhook::<Event>::from_request(verifying(axum_request(&signed), small), &())
         .await
         .unwrap_err();
     assert_eq!(
@@ -93,10 +102,11 @@ async fn missing_signature_and_oversized_bodies_are_rejected_without_a_layer() {
 #[tokio::test]
 async fn authentic_non_envelope_is_rejected_with_400() {
     let signed = SignedRequest::raw(&Secret::from(SECRET), &br#"{"event":"message.read"}"#[..]);
-    let rejection = Webhook::<Event>::from_request(axum_request(&signed), &verifier())
-        .await
-        .unwrap_err();
-    assert_eq!(rejection.rejection(), Rejection::InvalidPayload);
+    let rejection =
+        Webhook::<Event>::from_request(verifying(axum_request(&signed), verifier()), &())
+            .await
+            .unwrap_err();
+    assert_eq!(rejection.0, Rejection::InvalidPayload);
     assert_eq!(rejection.into_response().status(), StatusCode::BAD_REQUEST);
 }
 
@@ -106,7 +116,7 @@ async fn takes_the_envelope_a_layer_left_without_verifying_again() {
     let mut request = request(&[], Body::empty());
     let envelope = sample(Event::MESSAGE_READ, "whk_from_layer");
     request.extensions_mut().insert(envelope.clone());
-    let Webhook(got) = Webhook::<Event>::from_request(request, &verifier())
+    let Webhook(got) = Webhook::<Event>::from_request(verifying(request, verifier()), &())
         .await
         .unwrap();
     assert_eq!(got, envelope);
@@ -120,7 +130,7 @@ async fn parses_a_custom_event_type_from_a_body_the_layer_verified() {
         form: SignedForm::Raw,
         key_index: 0,
     });
-    let Webhook(envelope) = Webhook::<Mine>::from_request(request, &verifier())
+    let Webhook(envelope) = Webhook::<Mine>::from_request(verifying(request, verifier()), &())
         .await
         .unwrap();
     assert_eq!(
@@ -135,10 +145,21 @@ async fn parses_a_custom_event_type_from_a_body_the_layer_verified() {
 async fn custom_event_type_verifies_by_itself_without_a_layer() {
     let signature = sign(&Secret::from(SECRET), PROVIDER_SAMPLE.as_bytes());
     let request = request(&[&signature], Body::from(PROVIDER_SAMPLE));
-    let webhook = Webhook::<Mine>::from_request(request, &verifier())
+    let webhook = Webhook::<Mine>::from_request(verifying(request, verifier()), &())
         .await
         .unwrap();
     assert_eq!(webhook.webhook_id, "whk_abc123");
+}
+
+#[tokio::test]
+async fn without_layer_or_extension_the_extractor_answers_500_not_configured() {
+    let rejection = Webhook::<Event>::from_request(axum_request(&signed("whk_x")), &())
+        .await
+        .unwrap_err();
+    assert_eq!(rejection.0, Rejection::NotConfigured);
+    let response = rejection.into_response();
+    assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(body_text(response).await, r#"{"error":"not_configured"}"#);
 }
 
 #[test]
@@ -152,34 +173,27 @@ fn rejection_displays_the_core_reason() {
 
 type Seen = Arc<Mutex<Vec<Envelope>>>;
 
-async fn record(State(state): State<AppState>, Webhook(envelope): Webhook) -> &'static str {
-    state.seen.lock().unwrap().push(envelope);
+async fn record(Extension(seen): Extension<Seen>, Webhook(envelope): Webhook) -> &'static str {
+    seen.lock().unwrap().push(envelope);
     "ok"
 }
 
-#[derive(Clone)]
-struct AppState {
-    verifier: Verifier,
-    seen: Seen,
-}
-
-impl axum::extract::FromRef<AppState> for Verifier {
-    fn from_ref(state: &AppState) -> Self {
-        state.verifier.clone()
-    }
-}
-
+/// As the README shows: behind the layer the router needs no state; without it, the
+/// extractor verifies with the `Verifier` an `Extension` layer provides.
 fn app(with_layer: bool, seen: &Seen) -> Router {
     let handler = post(record);
-    let handler = if with_layer {
-        handler.route_layer(WebhookLayer::new(verifier()))
+    let router = if with_layer {
+        let receiver = Receiver::builder(verifier())
+            .deduplicator(quickassist_webhooks::idempotency::Deduplicator::memory())
+            .build()
+            .unwrap();
+        Router::new().route(PATH, handler.route_layer(WebhooksLayer::new(receiver)))
     } else {
-        handler
+        Router::new()
+            .route(PATH, handler)
+            .layer(Extension(verifier()))
     };
-    Router::new().route(PATH, handler).with_state(AppState {
-        verifier: verifier(),
-        seen: Arc::clone(seen),
-    })
+    router.layer(Extension(Arc::clone(seen)))
 }
 
 #[tokio::test]
@@ -247,13 +261,13 @@ async fn webhook_layer_guards_only_the_webhook_route_and_method() {
 }
 
 #[tokio::test]
-async fn extension_envelope_works_behind_verify_layer_without_state() {
+async fn extension_envelope_works_behind_a_verifying_layer_without_state() {
     let app: Router = Router::new()
         .route(
             PATH,
             post(|Extension(envelope): Extension<Envelope>| async move { envelope.webhook_id }),
         )
-        .layer(VerifyLayer::new(verifier()));
+        .layer(WebhooksLayer::new(Receiver::verify_only(verifier())));
     let response = app.oneshot(axum_request(&signed("whk_ext"))).await.unwrap();
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(body_text(response).await, "whk_ext");

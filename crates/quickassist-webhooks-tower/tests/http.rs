@@ -1,4 +1,4 @@
-//! The main path over real HTTP: an axum server on loopback behind `WebhookLayer`, a reqwest
+//! The main path over real HTTP: an axum server on loopback behind `WebhooksLayer`, written as the README shows (no router state), a reqwest
 //! client.
 // Helpers outside `#[test]` functions unwrap too: a panic there is a test failure.
 #![allow(clippy::unwrap_used)]
@@ -7,27 +7,26 @@ mod common;
 
 use axum::{routing::post, Router};
 use common::*;
+use quickassist_webhooks::receive::Receiver;
 use quickassist_webhooks::{rejection::DUPLICATE_HEADER, Envelope, Verifier, SIGNATURE_HEADER};
-use quickassist_webhooks_tower::{Webhook, WebhookLayer};
+use quickassist_webhooks_tower::{Webhook, WebhooksLayer};
 use tokio::sync::{mpsc, oneshot};
 
 #[tokio::test]
 async fn delivery_over_http_is_verified_processed_once_and_acknowledged() {
     let (processed_tx, mut processed) = mpsc::unbounded_channel::<Envelope>();
-    let verifier = Verifier::new(SECRET);
-    let app = Router::new()
-        .route(
-            PATH,
-            post(move |Webhook(envelope): Webhook| {
-                let processed = processed_tx.clone();
-                async move {
-                    let _ = processed.send(envelope);
-                    "ok"
-                }
-            })
-            .route_layer(WebhookLayer::new(verifier.clone())),
-        )
-        .with_state(verifier);
+    let receiver = Receiver::builder(Verifier::new(SECRET)).build().unwrap();
+    let app = Router::new().route(
+        PATH,
+        post(move |Webhook(envelope): Webhook| {
+            let processed = processed_tx.clone();
+            async move {
+                let _ = processed.send(envelope);
+                "ok"
+            }
+        })
+        .route_layer(WebhooksLayer::new(receiver)),
+    );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}{PATH}", listener.local_addr().unwrap());
     let (stop, stopped) = oneshot::channel::<()>();

@@ -1,4 +1,4 @@
-//! `IdempotencyLayer` (through `WebhookLayer`) in process: each delivery reaches the inner
+//! `WebhooksLayer` in process, de-duplication side: each delivery reaches the inner
 //! service once, failures release the claim, store outages answer 503 or pass through.
 // Helpers outside `#[test]` functions unwrap too: a panic there is a test failure.
 #![allow(clippy::unwrap_used)]
@@ -18,6 +18,7 @@ use bytes::Bytes;
 use common::*;
 use http::{header, Request, Response, StatusCode};
 use http_body_util::Full;
+use quickassist_webhooks::receive::Receiver;
 use quickassist_webhooks::{
     idempotency::{
         Claim, ClaimToken, Deduplicator, FailureMode, IdempotencyKey, IdempotencyStore,
@@ -26,12 +27,23 @@ use quickassist_webhooks::{
     rejection::{DUPLICATE_BODY, DUPLICATE_HEADER},
     Verifier,
 };
-use quickassist_webhooks_tower::{IdempotencyLayer, VerifiedBody, WebhookLayer};
+use quickassist_webhooks_tower::{VerifiedBody, WebhooksLayer};
 use tokio::sync::{mpsc, Notify};
 use tower::{Layer, ServiceExt};
 
-fn layer() -> WebhookLayer {
-    WebhookLayer::new(Verifier::new(SECRET))
+/// The layer over `dedup`.
+fn layer_with(dedup: Deduplicator) -> WebhooksLayer {
+    WebhooksLayer::new(
+        Receiver::builder(Verifier::new(SECRET))
+            .deduplicator(dedup)
+            .build()
+            .unwrap(),
+    )
+}
+
+/// The layer over a fresh in-memory store.
+fn layer() -> WebhooksLayer {
+    layer_with(Deduplicator::memory())
 }
 
 /// An inner service that reports each call on `entered` and then waits for `open`.
@@ -96,9 +108,7 @@ async fn duplicate_while_in_flight_gets_409_with_retry_after() {
     let (entered_tx, mut entered) = mpsc::unbounded_channel();
     let open = Arc::new(Notify::new());
     let dedup = Deduplicator::memory().lease(Duration::from_secs(42));
-    let service = layer()
-        .deduplicator(dedup)
-        .layer(gated(entered_tx, Arc::clone(&open)));
+    let service = layer_with(dedup).layer(gated(entered_tx, Arc::clone(&open)));
     let signed = signed("whk_busy");
 
     let first = tokio::spawn(service.clone().oneshot(http_request(&signed)));
@@ -149,16 +159,13 @@ async fn inner_failure_releases_the_claim_so_the_retry_is_processed() {
     let dedup = Deduplicator::memory();
     let signed = signed("whk_retry");
 
-    let service = layer()
-        .deduplicator(dedup.clone())
+    let service = layer_with(dedup.clone())
         .layer(failing.service::<VerifiedBody>(StatusCode::INTERNAL_SERVER_ERROR));
     let response = service.oneshot(http_request(&signed)).await.unwrap();
     assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
 
     let healthy = Recorder::default();
-    let service = layer()
-        .deduplicator(dedup)
-        .layer(healthy.service::<VerifiedBody>(StatusCode::OK));
+    let service = layer_with(dedup).layer(healthy.service::<VerifiedBody>(StatusCode::OK));
     let retry = service
         .clone()
         .oneshot(http_request(&signed))
@@ -180,16 +187,14 @@ async fn inner_error_releases_the_claim() {
     let erring = tower::service_fn(|_request: Request<VerifiedBody>| async {
         Err::<Response<Full<Bytes>>, _>(std::io::Error::other("handler failed"))
     });
-    let result = layer()
-        .deduplicator(dedup.clone())
+    let result = layer_with(dedup.clone())
         .layer(erring)
         .oneshot(http_request(&signed))
         .await;
     assert!(result.is_err(), "the inner error is returned as an error");
 
     let recorder = Recorder::default();
-    let retry = layer()
-        .deduplicator(dedup)
+    let retry = layer_with(dedup)
         .layer(recorder.service::<VerifiedBody>(StatusCode::OK))
         .oneshot(http_request(&signed))
         .await
@@ -204,9 +209,7 @@ async fn dropped_response_future_releases_the_claim() {
     let dedup = Deduplicator::memory();
     let signed = signed("whk_gone");
     // The gate never opens: the client goes away while the handler runs.
-    let stuck = layer()
-        .deduplicator(dedup.clone())
-        .layer(gated(entered_tx, Arc::new(Notify::new())));
+    let stuck = layer_with(dedup.clone()).layer(gated(entered_tx, Arc::new(Notify::new())));
     let task = tokio::spawn(stuck.oneshot(http_request(&signed)));
     entered.recv().await.unwrap();
     task.abort();
@@ -214,9 +217,7 @@ async fn dropped_response_future_releases_the_claim() {
 
     // The release runs in a task spawned by the dropped guard: retry until it has run.
     let recorder = Recorder::default();
-    let service = layer()
-        .deduplicator(dedup)
-        .layer(recorder.service::<VerifiedBody>(StatusCode::OK));
+    let service = layer_with(dedup).layer(recorder.service::<VerifiedBody>(StatusCode::OK));
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
         let response = service
@@ -260,8 +261,7 @@ impl IdempotencyStore for Unreachable {
 #[tokio::test]
 async fn unreachable_store_gets_503_when_failing_closed() {
     let recorder = Recorder::default();
-    let response = layer()
-        .store(Unreachable)
+    let response = layer_with(Deduplicator::new(Unreachable))
         .layer(recorder.service::<VerifiedBody>(StatusCode::OK))
         .oneshot(http_request(&signed("whk_down")))
         .await
@@ -279,9 +279,7 @@ async fn unreachable_store_gets_503_when_failing_closed() {
 async fn unreachable_store_passes_through_when_failing_open() {
     let recorder = Recorder::default();
     let dedup = Deduplicator::new(Unreachable).failure_mode(FailureMode::Open);
-    let service = layer()
-        .deduplicator(dedup)
-        .layer(recorder.service::<VerifiedBody>(StatusCode::OK));
+    let service = layer_with(dedup).layer(recorder.service::<VerifiedBody>(StatusCode::OK));
     for _ in 0..2 {
         let response = service
             .clone()
@@ -300,8 +298,7 @@ async fn unreachable_store_passes_through_when_failing_open() {
 #[tokio::test]
 async fn forged_requests_never_reach_the_store() {
     let store = Arc::new(MemoryStore::new());
-    let service = layer()
-        .deduplicator(Deduplicator::from_arc(store.clone()))
+    let service = layer_with(Deduplicator::from_arc(store.clone()))
         .layer(Recorder::default().service::<VerifiedBody>(StatusCode::OK));
     let signed = signed("whk_forged");
     let forged = request(
@@ -316,26 +313,9 @@ async fn forged_requests_never_reach_the_store() {
 }
 
 #[tokio::test]
-async fn without_verify_layer_requests_pass_through_unguarded() {
-    let recorder = Recorder::default();
-    let service = IdempotencyLayer::new(Deduplicator::memory())
-        .layer(recorder.service::<Full<Bytes>>(StatusCode::OK));
-    for _ in 0..2 {
-        let response = service
-            .clone()
-            .oneshot(http_request(&signed("whk_bare")))
-            .await
-            .unwrap();
-        assert_eq!(response.status(), StatusCode::OK);
-    }
-    assert_eq!(recorder.calls(), 2);
-}
-
-#[tokio::test]
 async fn key_fn_returning_none_processes_every_copy() {
     let recorder = Recorder::default();
-    let service = layer()
-        .deduplicator(Deduplicator::memory().key_fn(|_, _| None))
+    let service = layer_with(Deduplicator::memory().key_fn(|_, _| None))
         .layer(recorder.service::<VerifiedBody>(StatusCode::OK));
     for _ in 0..2 {
         let response = service

@@ -1,4 +1,4 @@
-//! `VerifyLayer` in process: every rejection path and what the inner service receives.
+//! `WebhooksLayer` in process, verification side: every rejection path and what the inner service receives.
 // Helpers outside `#[test]` functions unwrap too: a panic there is a test failure.
 #![allow(clippy::unwrap_used)]
 
@@ -11,19 +11,20 @@ use chrono::{TimeZone, Utc};
 use common::*;
 use http::{header, Request, StatusCode};
 use http_body_util::Full;
+use quickassist_webhooks::receive::Receiver;
 use quickassist_webhooks::{
     sign,
     testing::{sample, sample_at, SignedRequest, PROVIDER_SAMPLE},
     Event, Secret, SignedForm, Verifier,
 };
-use quickassist_webhooks_tower::{VerifiedBody, VerifyLayer};
+use quickassist_webhooks_tower::{VerifiedBody, WebhooksLayer};
 use tower::{Layer, ServiceExt};
 
 fn verifier() -> Verifier {
     Verifier::new(SECRET)
 }
 
-/// Sends `request` through `VerifyLayer` in front of a recording 200 service.
+/// Sends `request` through a verifying `WebhooksLayer` in front of a recording 200 service.
 async fn send<B>(
     verifier: Verifier,
     request: Request<B>,
@@ -34,8 +35,8 @@ where
     B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
     let recorder = Recorder::default();
-    let service =
-        VerifyLayer::new(verifier).layer(recorder.service::<VerifiedBody>(StatusCode::OK));
+    let service = WebhooksLayer::new(Receiver::verify_only(verifier))
+        .layer(recorder.service::<VerifiedBody>(StatusCode::OK));
     let response = service.oneshot(request).await.unwrap();
     let (status, headers) = (response.status(), response.headers().clone());
     (status, headers, body_text(response).await, recorder)
@@ -301,8 +302,8 @@ async fn rotated_secret_is_accepted_and_reported() {
 #[tokio::test]
 async fn inner_status_and_body_pass_through() {
     let recorder = Recorder::default();
-    let service =
-        VerifyLayer::new(verifier()).layer(recorder.service::<VerifiedBody>(StatusCode::ACCEPTED));
+    let service = WebhooksLayer::new(Receiver::verify_only(verifier()))
+        .layer(recorder.service::<VerifiedBody>(StatusCode::ACCEPTED));
     let response = service
         .oneshot(http_request(&signed("whk_1")))
         .await

@@ -64,9 +64,9 @@ async fn deliver(
             |(), delivery| async move {
                 assert_eq!(delivery.body, request.body);
                 calls.fetch_add(1, Ordering::SeqCst);
-                status
+                Ok::<_, Infallible>(status)
             },
-            |status| Some(*status),
+            |status| *status,
         )
         .await;
     match received {
@@ -138,7 +138,7 @@ async fn bad_heads_are_refused_before_the_body_is_read() {
             stream::poll_fn(|_| -> std::task::Poll<Option<Result<Bytes, Infallible>>> {
                 panic!("the body was read although the head was refused")
             });
-        let answer = receiver.accept(&head, untouched).await.unwrap_err();
+        let answer = Answer::rejected(receiver.accept(&head, untouched).await.unwrap_err());
         assert_eq!(answer.rejection(), Some(expected));
     }
 }
@@ -147,20 +147,24 @@ async fn bad_heads_are_refused_before_the_body_is_read() {
 async fn wrong_signature_and_non_envelope_are_401_and_400() {
     let receiver = receiver(MemoryStore::new());
     let forged = SignedRequest::new(&Secret::from("other"), &sample(Event::MESSAGE_READ, "w"));
-    let answer = receiver
-        .accept(&head(&forged), one_chunk(&forged.body))
-        .await
-        .unwrap_err();
+    let answer = Answer::rejected(
+        receiver
+            .accept(&head(&forged), one_chunk(&forged.body))
+            .await
+            .unwrap_err(),
+    );
     assert_eq!(
         (answer.status(), answer.body()),
         (401, r#"{"error":"invalid_signature"}"#)
     );
 
     let not_envelope = SignedRequest::raw(&Secret::from(SECRET), br#"{"hello":1}"#.to_vec());
-    let answer = receiver
-        .accept(&head(&not_envelope), one_chunk(&not_envelope.body))
-        .await
-        .unwrap_err();
+    let answer = Answer::rejected(
+        receiver
+            .accept(&head(&not_envelope), one_chunk(&not_envelope.body))
+            .await
+            .unwrap_err(),
+    );
     assert_eq!(answer.rejection(), Some(Rejection::InvalidPayload));
 }
 
@@ -179,7 +183,7 @@ async fn streamed_body_past_the_limit_is_413() {
             .collect::<Vec<_>>(),
     );
     let head = RequestHead::new(None, [request.signature.as_bytes()]);
-    let answer = receiver.accept(&head, chunks).await.unwrap_err();
+    let answer = Answer::rejected(receiver.accept(&head, chunks).await.unwrap_err());
     assert_eq!(answer.status(), 413);
 }
 
@@ -193,7 +197,7 @@ async fn stalled_body_is_408() {
     let first = Ok::<_, Infallible>(Bytes::copy_from_slice(&request.body[..5]));
     let stalled = stream::iter([first]).chain(stream::pending());
     let head = RequestHead::new(None, [request.signature.as_bytes()]);
-    let answer = receiver.accept(&head, stalled).await.unwrap_err();
+    let answer = Answer::rejected(receiver.accept(&head, stalled).await.unwrap_err());
     assert_eq!(
         (answer.status(), answer.rejection()),
         (408, Some(Rejection::BodyTimeout))
@@ -205,7 +209,7 @@ async fn body_error_is_400() {
     let receiver = receiver(MemoryStore::new());
     let request = signed("whk_broken");
     let broken = stream::iter([Err::<Bytes, _>("connection reset")]);
-    let answer = receiver.accept(&head(&request), broken).await.unwrap_err();
+    let answer = Answer::rejected(receiver.accept(&head(&request), broken).await.unwrap_err());
     assert_eq!(answer.rejection(), Some(Rejection::BodyReadFailed));
 }
 
@@ -293,9 +297,9 @@ async fn completion_survives_the_request_being_dropped_after_a_2xx() {
         one_chunk(&request.body),
         |(), _delivery| async move {
             let _ = returned_tx.send(());
-            200u16
+            Ok::<_, Infallible>(200u16)
         },
-        |status| Some(*status),
+        |status| *status,
     );
     // The client goes away as soon as the handler has returned 200: the request's future
     // is dropped while the (slow) completion is under way.
@@ -320,9 +324,9 @@ async fn dropping_the_request_before_the_handler_returned_releases_the_claim() {
         one_chunk(&request.body),
         |(), _delivery| async move {
             let _ = entered_tx.send(());
-            std::future::pending::<u16>().await
+            std::future::pending::<Result<u16, Infallible>>().await
         },
-        |status| Some(*status),
+        |status| *status,
     );
     tokio::select! {
         _ = receive => unreachable!("the handler never returns"),

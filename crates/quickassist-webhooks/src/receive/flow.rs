@@ -1,16 +1,17 @@
 //! The receiving flow: head → body → verify → parse → admit → handler → settle → answer.
 
-use std::{fmt::Display, future::Future, time::Instant};
+use std::{any::Any, fmt::Display, future::Future, time::Instant};
 
 use bytes::{Buf, Bytes};
 use futures_core::Stream;
+use serde::de::DeserializeOwned;
 
 use super::{
     body::{read_chunks, BodyBuffer},
     observe, Answer, Outcome, Receiver, RequestHead,
 };
 use crate::{
-    event::parse_envelope,
+    event::{parse_envelope, PayloadError},
     idempotency::{Admission, DedupRejection},
     rejection::Rejection,
     Envelope, Event, Verification,
@@ -32,8 +33,60 @@ pub struct Delivery {
     pub verification: Verification,
 }
 
+impl Delivery {
+    /// The envelope with its event as `E`: moved out as is for [`Event`], parsed again from
+    /// the verified body for your own event type.
+    ///
+    /// # Errors
+    ///
+    /// [`Rejection::InvalidPayload`] (400) when the body is not an `Envelope<E>` (already
+    /// logged).
+    ///
+    /// ```
+    /// use quickassist_webhooks::{receive::{Receiver, RequestHead}, sign, testing::PROVIDER_SAMPLE, Envelope, Event, Secret, Verifier};
+    ///
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+    /// let receiver = Receiver::verify_only(Verifier::new("k"));
+    /// let signature = sign(&Secret::from("k"), PROVIDER_SAMPLE.as_bytes());
+    /// let body = futures_util::stream::iter([Ok::<_, std::convert::Infallible>(bytes::Bytes::from(PROVIDER_SAMPLE))]);
+    /// let delivery = receiver.accept(&RequestHead::new(None, [signature.as_bytes()]), body).await.unwrap();
+    /// let raw: Envelope<serde_json::Value> = delivery.into_envelope().unwrap();
+    /// assert_eq!(raw.event["event"], "message.delivered");
+    /// # });
+    /// ```
+    pub fn into_envelope<E: DeserializeOwned + 'static>(self) -> Result<Envelope<E>, Rejection> {
+        let typed: Box<dyn Any> = Box::new(self.envelope);
+        match typed.downcast::<Envelope<E>>() {
+            Ok(envelope) => Ok(*envelope),
+            Err(_) => parse_verified(&self.body),
+        }
+    }
+}
+
+/// Parses a body that a middleware already verified into an `Envelope<E>`: for extractors
+/// asked for an event type other than [`Event`].
+///
+/// # Errors
+///
+/// [`Rejection::InvalidPayload`] (400) when the body is not an `Envelope<E>` (already
+/// logged).
+///
+/// ```
+/// use quickassist_webhooks::{receive::parse_verified, testing::PROVIDER_SAMPLE, Envelope, Event};
+///
+/// let envelope: Envelope<Event> = parse_verified(PROVIDER_SAMPLE.as_bytes()).unwrap();
+/// assert_eq!(envelope.webhook_id, "whk_abc123");
+/// assert_eq!(parse_verified::<Event>(b"{}").unwrap_err().status(), 400);
+/// ```
+pub fn parse_verified<E: DeserializeOwned>(body: &[u8]) -> Result<Envelope<E>, Rejection> {
+    parse_envelope::<E>(body).map_err(|error| Refusal::invalid_payload(&error).reject())
+}
+
 /// What [`Receiver::receive`] did with a request.
 #[derive(Debug)]
+// Returned once per request and destructured at once: boxing the envelope would only add an
+// allocation to the duplicate path.
+#[allow(clippy::large_enum_variant)]
 pub enum Received<Req, Res> {
     /// The handler was called; `response` is what it returned. `outcome` is
     /// [`Outcome::Processed`] or [`Outcome::HandlerFailed`].
@@ -50,6 +103,10 @@ pub enum Received<Req, Res> {
         request: Req,
         /// The answer to copy into a response.
         answer: Answer,
+        /// The verified envelope, when the answer came after verification (a duplicate, a
+        /// copy in flight, an unavailable store): integrations put it in the response
+        /// extensions, so whoever reports the outcome knows which delivery it was.
+        envelope: Option<Envelope<Event>>,
     },
 }
 
@@ -62,7 +119,8 @@ impl Receiver {
     ///
     /// # Errors
     ///
-    /// The [`Answer`] for a refused request (401 / 413 / 408 / 400), already logged.
+    /// The [`Rejection`] of a refused request (401 / 413 / 408 / 400), already logged; its
+    /// answer is `Answer::rejected(rejection)`.
     ///
     /// ```
     /// use quickassist_webhooks::{receive::{Receiver, RequestHead}, sign, testing::PROVIDER_SAMPLE, Secret, Verifier};
@@ -78,7 +136,7 @@ impl Receiver {
     /// # }).unwrap();
     /// ```
     #[tracing::instrument(name = "webhook", level = "debug", skip_all, fields(webhook_id, event))]
-    pub async fn accept<S, D, E>(&self, head: &RequestHead, body: S) -> Result<Delivery, Answer>
+    pub async fn accept<S, D, E>(&self, head: &RequestHead, body: S) -> Result<Delivery, Rejection>
     where
         S: Stream<Item = Result<D, E>>,
         D: Buf,
@@ -86,15 +144,15 @@ impl Receiver {
     {
         self.accept_in_span(head, body)
             .await
-            .map_err(|refusal| refusal.answer())
+            .map_err(Refusal::reject)
     }
 
     /// Drives one request through the whole pipeline.
     ///
     /// `request` is the framework's request, passed back untouched when the pipeline
     /// answers by itself, or handed to `call` with the [`Delivery`] when the handler should
-    /// run; `status_of` tells the handler's HTTP status from its result (`None` for an
-    /// error). A 2xx completes the delivery's claim, anything else releases it so the
+    /// run; `status_of` tells the HTTP status of the handler's response (an `Err` from the
+    /// handler counts as a failure). A 2xx completes the delivery's claim, anything else releases it so the
     /// provider's retry is processed. The settlement is recorded even if this future is
     /// dropped after the handler returned (the client went away); dropping it before the
     /// handler finished releases the claim.
@@ -102,26 +160,30 @@ impl Receiver {
     /// Emits one span per delivery (`webhook`, with `webhook_id` and `event`), one log event
     /// per outcome and, with the `metrics` feature, the metrics described in the crate docs.
     #[tracing::instrument(name = "webhook", level = "debug", skip_all, fields(webhook_id, event))]
-    pub async fn receive<Req, Res, S, D, E, Call, Fut>(
+    pub async fn receive<Req, Res, Err, S, D, E, Call, Fut>(
         &self,
         request: Req,
         head: RequestHead,
         body: S,
         call: Call,
-        status_of: impl FnOnce(&Res) -> Option<u16>,
-    ) -> Received<Req, Res>
+        status_of: impl FnOnce(&Res) -> u16,
+    ) -> Received<Req, Result<Res, Err>>
     where
         S: Stream<Item = Result<D, E>>,
         D: Buf,
         E: Display,
         Call: FnOnce(Req, Delivery) -> Fut,
-        Fut: Future<Output = Res>,
+        Fut: Future<Output = Result<Res, Err>>,
     {
         let delivery = match self.accept_in_span(&head, body).await {
             Ok(delivery) => delivery,
             Err(refusal) => {
                 let answer = refusal.answer();
-                return Received::Answered { request, answer };
+                return Received::Answered {
+                    request,
+                    answer,
+                    envelope: None,
+                };
             }
         };
         let admission = match &self.config.dedup {
@@ -134,7 +196,12 @@ impl Receiver {
             Ok(Admission::Duplicate) => {
                 let webhook_id = Some(delivery.envelope.webhook_id.as_str());
                 let answer = observe::answered(Answer::duplicate(), webhook_id, None);
-                return Received::Answered { request, answer };
+                let envelope = Some(delivery.envelope);
+                return Received::Answered {
+                    request,
+                    answer,
+                    envelope,
+                };
             }
             Err(refused) => {
                 let webhook_id = Some(delivery.envelope.webhook_id.as_str());
@@ -149,7 +216,12 @@ impl Receiver {
                         None,
                     ),
                 };
-                return Received::Answered { request, answer };
+                let envelope = Some(delivery.envelope);
+                return Received::Answered {
+                    request,
+                    answer,
+                    envelope,
+                };
             }
         };
         let webhook_id = delivery.envelope.webhook_id.clone();
@@ -158,7 +230,9 @@ impl Receiver {
         // releases the claim: the provider's retry is processed.
         let response = call(request, delivery).await;
         observe::handler_finished(started.elapsed());
-        let success = status_of(&response).is_some_and(|status| (200..300).contains(&status));
+        let success = response
+            .as_ref()
+            .is_ok_and(|response| (200..300).contains(&status_of(response)));
         if let Some(guard) = guard {
             // No await point between the handler's return and this call: once started, the
             // settlement runs to its end even if this future is dropped.
@@ -209,10 +283,8 @@ impl Receiver {
             .verify_claimed(claimed, &body)
             .map_err(|error| Refusal::new(Rejection::from(&error), error))?
             .info();
-        let envelope = parse_envelope::<Event>(&body).map_err(|error| {
-            let detail = format!("{error} (at {})", error.path());
-            Refusal::new(Rejection::from(&error), detail)
-        })?;
+        let envelope =
+            parse_envelope::<Event>(&body).map_err(|error| Refusal::invalid_payload(&error))?;
         observe::accepted(&envelope);
         Ok(Delivery {
             body,
@@ -236,8 +308,22 @@ impl Refusal {
         }
     }
 
+    fn invalid_payload(error: &PayloadError) -> Self {
+        Self::new(
+            Rejection::from(error),
+            format_args!("{error} (at {})", error.path()),
+        )
+    }
+
     /// Logs the refusal (its one event) and gives the answer.
     fn answer(self) -> Answer {
         observe::answered(Answer::rejected(self.rejection), None, Some(&self.detail))
+    }
+
+    /// Logs the refusal (its one event) and gives the rejection.
+    fn reject(self) -> Rejection {
+        let rejection = self.rejection;
+        self.answer();
+        rejection
     }
 }

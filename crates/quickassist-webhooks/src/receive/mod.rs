@@ -61,6 +61,6 @@ mod observe;
 pub use answer::{Answer, Outcome};
 pub use body::{BodyBuffer, INITIAL_RESERVE};
 pub use builder::{Receiver, ReceiverBuilder, DEFAULT_BODY_TIMEOUT};
-pub use flow::{Delivery, Received};
+pub use flow::{parse_verified, Delivery, Received};
 pub use head::RequestHead;
 pub use observe::{DELIVERIES_TOTAL, DELIVERY_LAG_SECONDS, HANDLER_DURATION_SECONDS};

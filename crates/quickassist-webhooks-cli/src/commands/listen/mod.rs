@@ -1,8 +1,8 @@
 //! `qa-webhooks listen`: a verifying, de-duplicating receiver, optionally forwarding to an app.
 //!
-//! The route stacks the tower crate's `VerifyLayer` and `IdempotencyLayer` (what
-//! `WebhookLayer` does) with a reporting middleware between them, where the verified
-//! `webhookId` of a duplicate is known; a second one around the router reports rejections.
+//! The route sits behind the tower crate's `WebhooksLayer`; a middleware around the router
+//! reports each decision the layer left in the response extensions (rejections with their
+//! reason, duplicates with their `webhookId`).
 
 mod forward;
 mod report;
@@ -19,14 +19,14 @@ use axum::{
 };
 use bytes::Bytes;
 use quickassist_webhooks::{
-    canonical::canonicalize, idempotency::Deduplicator, Envelope, Secret, Verification,
-    DEFAULT_MAX_BODY,
+    canonical::canonicalize, idempotency::Deduplicator, receive::Receiver, Envelope, Secret,
+    Verification, DEFAULT_MAX_BODY,
 };
 use quickassist_webhooks_redis::RedisStore;
-use quickassist_webhooks_tower::{IdempotencyLayer, VerifyLayer};
+use quickassist_webhooks_tower::WebhooksLayer;
 use reqwest::Url;
 
-use self::{forward::Forwarder, report::Handled};
+use self::forward::Forwarder;
 use crate::{
     failure::{Failure, Outcome},
     http::{redacted, redacted_text},
@@ -77,7 +77,7 @@ pub(crate) struct ListenArgs {
 
 /// What the handler needs: the secrets to sign forwarded events with, and where to.
 #[derive(Clone, Debug)]
-struct Receiver {
+struct Forwarding {
     secrets: Vec<Secret>,
     forward: Option<Forwarder>,
 }
@@ -122,24 +122,24 @@ async fn serve(args: ListenArgs, forward_to: Option<Url>) -> Outcome {
         })?),
         None => Deduplicator::memory(),
     };
-    dedup
-        .check_replay_window(tolerance)
+    let receiver = Receiver::builder(verifier)
+        .deduplicator(dedup)
+        .build()
         .map_err(|error| Failure::usage(format!("--tolerance: {error}")))?;
-    let receiver = Receiver {
+    let forwarding = Forwarding {
         secrets: args.secret.secrets()?,
         forward: match forward_to.clone() {
             Some(url) => Some(Forwarder::new(url, args.cacert.as_deref())?),
             None => None,
         },
     };
-    let route = post(handle)
-        .route_layer(IdempotencyLayer::new(dedup))
-        .route_layer(middleware::from_fn(report::admission))
-        .route_layer(VerifyLayer::new(verifier));
     let app = Router::new()
-        .route(&args.path, route)
-        .layer(middleware::from_fn(report::rejections))
-        .with_state(receiver);
+        .route(
+            &args.path,
+            post(handle).route_layer(WebhooksLayer::new(receiver)),
+        )
+        .layer(middleware::from_fn(report::report))
+        .with_state(forwarding);
 
     let listener = tokio::net::TcpListener::bind((args.host.as_str(), args.port))
         .await
@@ -181,12 +181,12 @@ async fn serve(args: ListenArgs, forward_to: Option<Url>) -> Outcome {
 
 /// The route's handler: runs once per verified, first-time delivery.
 async fn handle(
-    State(receiver): State<Receiver>,
+    State(forwarding): State<Forwarding>,
     Extension(envelope): Extension<Envelope>,
     Extension(verification): Extension<Verification>,
     body: Bytes,
 ) -> Response {
-    let mut response = match &receiver.forward {
+    match &forwarding.forward {
         None => {
             print_event(&body);
             (
@@ -197,10 +197,10 @@ async fn handle(
                 .into_response()
         }
         Some(forwarder) => {
-            let secret = receiver
+            let secret = forwarding
                 .secrets
                 .get(verification.key_index)
-                .or(receiver.secrets.first());
+                .or(forwarding.secrets.first());
             match secret {
                 Some(secret) => {
                     let response = forwarder
@@ -219,9 +219,7 @@ async fn handle(
                 None => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
             }
         }
-    };
-    response.extensions_mut().insert(Handled);
-    response
+    }
 }
 
 /// One compact JSON line on stdout: the event as the provider signs it.

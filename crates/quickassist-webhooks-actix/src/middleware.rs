@@ -1,0 +1,167 @@
+//! [`Webhooks`]: the receiving pipeline as actix-web middleware.
+
+use std::{
+    future::{ready, Ready},
+    rc::Rc,
+};
+
+use actix_web::{
+    body::{EitherBody, MessageBody},
+    dev::{forward_ready, Service, ServiceRequest, ServiceResponse, Transform},
+    http::header::{HeaderMap, CONTENT_LENGTH},
+    Error, HttpMessage,
+};
+use futures_util::future::LocalBoxFuture;
+use quickassist_webhooks::{
+    receive::{Delivery, Received, Receiver, RequestHead},
+    SIGNATURE_HEADER,
+};
+
+use crate::response::answer_response;
+
+/// Middleware that runs each request through a core
+/// [`Receiver`](quickassist_webhooks::receive::Receiver): rejections (401 / 413 / 408 /
+/// 400), duplicates (200 + `x-webhook-duplicate: true`), in-flight copies (409 +
+/// `Retry-After`) and an unavailable store (503) are answered without calling the handler;
+/// a first delivery reaches it with the verified bytes as its payload and the
+/// [`Envelope`](quickassist_webhooks::Envelope) and
+/// [`Verification`](quickassist_webhooks::Verification) in its extensions.
+///
+/// A 2xx from the handler completes the delivery; any other status, an error or a client
+/// that went away before it answered releases it, so the provider's retry is processed.
+/// Every response carries the [`Outcome`](quickassist_webhooks::receive::Outcome) in its
+/// extensions, and an answer given after verification (a duplicate, a copy in flight, an
+/// unavailable store) the verified `Envelope` too.
+///
+/// `Webhooks` is `Send + Sync + Clone`: build it once, outside `HttpServer::new`, and clone
+/// it into the factory, so all workers share one configuration and one store. (Built inside
+/// the factory it still de-duplicates across workers when no store was given: receivers
+/// without a store share the process-wide in-memory one.)
+///
+/// ```no_run
+/// use actix_web::{web, App, HttpResponse, HttpServer};
+/// use quickassist_webhooks::{receive::Receiver, Verifier};
+/// use quickassist_webhooks_actix::{Webhook, Webhooks};
+///
+/// async fn receive(Webhook(envelope): Webhook) -> HttpResponse {
+///     println!("{} {}", envelope.event.name(), envelope.webhook_id);
+///     HttpResponse::Ok().finish()
+/// }
+///
+/// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+/// let webhooks = Webhooks::new(Receiver::builder(Verifier::new("whsec_example")).build()?);
+/// HttpServer::new(move || {
+///     App::new().service(
+///         web::resource("/webhooks/thequickassist")
+///             .wrap(webhooks.clone())
+///             .route(web::post().to(receive)),
+///     )
+/// })
+/// .bind(("127.0.0.1", 3000))?
+/// .run()
+/// .await?;
+/// # Ok(()) }
+/// ```
+#[derive(Clone, Debug)]
+#[must_use]
+pub struct Webhooks {
+    receiver: Receiver,
+}
+
+impl Webhooks {
+    /// Middleware driving `receiver` (its verifier, deduplicator, body limit and timeout).
+    pub fn new(receiver: Receiver) -> Self {
+        Self { receiver }
+    }
+
+    /// The receiver requests go through.
+    pub fn receiver(&self) -> &Receiver {
+        &self.receiver
+    }
+}
+
+impl<S, B> Transform<S, ServiceRequest> for Webhooks
+where
+    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error> + 'static,
+    B: MessageBody + 'static,
+{
+    type Response = ServiceResponse<EitherBody<B>>;
+    type Error = Error;
+    type Transform = WebhooksMiddleware<S>;
+    type InitError = ();
+    type Future = Ready<Result<Self::Transform, Self::InitError>>;
+
+    fn new_transform(&self, service: S) -> Self::Future {
+        ready(Ok(WebhooksMiddleware {
+            service: Rc::new(service),
+            receiver: self.receiver.clone(),
+        }))
+    }
+}
+
+/// The service [`Webhooks`] wraps around yours.
+#[doc(hidden)]
+#[derive(Debug)]
+pub struct WebhooksMiddleware<S> {
+    service: Rc<S>,
+    receiver: Receiver,
+}
+
+impl<S, B> Service<ServiceRequest> for WebhooksMiddleware<S>
+where
+    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error> + 'static,
+    B: MessageBody + 'static,
+{
+    type Response = ServiceResponse<EitherBody<B>>;
+    type Error = Error;
+    type Future = LocalBoxFuture<'static, Result<Self::Response, Self::Error>>;
+
+    forward_ready!(service);
+
+    fn call(&self, mut request: ServiceRequest) -> Self::Future {
+        let service = Rc::clone(&self.service);
+        let receiver = self.receiver.clone();
+        let head = request_head(request.headers());
+        let payload = request.take_payload();
+        Box::pin(async move {
+            let call = |request: ServiceRequest, delivery: Delivery| {
+                {
+                    let mut extensions = request.extensions_mut();
+                    extensions.insert(delivery.envelope);
+                    extensions.insert(delivery.verification);
+                }
+                let mut request = request;
+                request.set_payload(delivery.body.into());
+                service.call(request)
+            };
+            let status = |response: &ServiceResponse<B>| response.status().as_u16();
+            match receiver.receive(request, head, payload, call, status).await {
+                Received::Handled { response, outcome } => response.map(|mut response| {
+                    response.response_mut().extensions_mut().insert(outcome);
+                    response.map_into_left_body()
+                }),
+                Received::Answered {
+                    request,
+                    answer,
+                    envelope,
+                } => {
+                    let mut response = answer_response(answer);
+                    if let Some(envelope) = envelope {
+                        response.extensions_mut().insert(envelope);
+                    }
+                    Ok(request.into_response(response).map_into_right_body())
+                }
+            }
+        })
+    }
+}
+
+/// The head the pipeline decides on: `Content-Length` and the signature header values.
+pub(crate) fn request_head(headers: &HeaderMap) -> RequestHead {
+    RequestHead::new(
+        RequestHead::content_length(headers.get(CONTENT_LENGTH).map(|value| value.as_bytes())),
+        headers
+            .get_all(SIGNATURE_HEADER)
+            .map(|value| value.as_bytes()),
+    )
+}

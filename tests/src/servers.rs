@@ -1,0 +1,95 @@
+//! The receivers under test, written as the integrations' READMEs show them: an axum
+//! `Router` with `WebhooksLayer` and no state, and a multi-worker actix-web `HttpServer`
+//! with `Webhooks` built once outside its factory. Each handler feeds a [`RecordingSink`].
+
+use std::{net::TcpListener, sync::Arc, time::Duration};
+
+use quickassist_webhooks::{idempotency::Deduplicator, receive::Receiver, Verifier};
+
+use crate::{RecordingSink, Target, PATH, SECRET};
+
+/// A receiver for [`SECRET`] with its own in-memory store (so that scenarios run side by
+/// side) and the given body timeout.
+///
+/// # Panics
+///
+/// Never: the configuration is valid.
+#[must_use]
+pub fn receiver(body_timeout: Duration) -> Receiver {
+    Receiver::builder(Verifier::new(SECRET))
+        .deduplicator(Deduplicator::memory())
+        .body_timeout(body_timeout)
+        .build()
+        .expect("a valid configuration")
+}
+
+/// Workers of the actix-web server: several, so that de-duplication across workers is
+/// exercised by every scenario.
+pub const ACTIX_WORKERS: usize = 4;
+
+/// An axum server on a free loopback port, driving `receiver`, feeding `sink`.
+///
+/// # Panics
+///
+/// When no loopback port can be bound.
+pub async fn start_axum(receiver: Receiver, sink: Arc<RecordingSink>) -> Target {
+    use axum::{http::StatusCode, routing::post, Extension, Router};
+    use quickassist_webhooks_tower::{Webhook, WebhooksLayer};
+
+    async fn handle(
+        Extension(sink): Extension<Arc<RecordingSink>>,
+        Webhook(envelope): Webhook,
+    ) -> StatusCode {
+        match sink.process(&envelope) {
+            Ok(()) => StatusCode::OK,
+            Err(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    let app = Router::new()
+        .route(PATH, post(handle).route_layer(WebhooksLayer::new(receiver)))
+        .layer(Extension(Arc::clone(&sink)));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind a loopback port");
+    let addr = listener.local_addr().expect("a bound address");
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    Target { addr, sink }
+}
+
+/// A multi-worker actix-web server on a free loopback port, driving `receiver`, feeding
+/// `sink`.
+///
+/// # Panics
+///
+/// When no loopback port can be bound.
+pub fn start_actix(receiver: Receiver, sink: Arc<RecordingSink>) -> Target {
+    use actix_web::{web, App, HttpResponse, HttpServer};
+    use quickassist_webhooks_actix::{Webhook, Webhooks};
+
+    async fn handle(sink: web::Data<RecordingSink>, Webhook(envelope): Webhook) -> HttpResponse {
+        match sink.process(&envelope) {
+            Ok(()) => HttpResponse::Ok().finish(),
+            Err(_) => HttpResponse::InternalServerError().finish(),
+        }
+    }
+
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
+    let addr = listener.local_addr().expect("a bound address");
+    let webhooks = Webhooks::new(receiver);
+    let data = web::Data::from(Arc::clone(&sink));
+    let server = HttpServer::new(move || {
+        App::new().app_data(data.clone()).service(
+            web::resource(PATH)
+                .wrap(webhooks.clone())
+                .route(web::post().to(handle)),
+        )
+    })
+    .workers(ACTIX_WORKERS)
+    .disable_signals()
+    .listen(listener)
+    .expect("the listener is usable")
+    .run();
+    tokio::spawn(server);
+    Target { addr, sink }
+}
