@@ -23,3 +23,13 @@ async fn trickling_body_is_cut_off() {
     let target = start_actix(receiver(timeout), Arc::new(RecordingSink::default()));
     quickassist_e2e::adversarial::trickling_body_is_cut_off(&target, timeout).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn completion_survives_a_client_that_hangs_up() {
+    use quickassist_e2e::cancellation::{
+        completion_survives_a_client_that_hangs_up, SlowCompletion,
+    };
+    let store = SlowCompletion::new();
+    let target = start_actix(store.receiver(), Arc::new(RecordingSink::default()));
+    completion_survives_a_client_that_hangs_up(&target, &store).await;
+}

@@ -22,3 +22,13 @@ async fn trickling_body_is_cut_off() {
     let target = start_axum(receiver(timeout), Arc::new(RecordingSink::default())).await;
     quickassist_e2e::adversarial::trickling_body_is_cut_off(&target, timeout).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn completion_survives_a_client_that_hangs_up() {
+    use quickassist_e2e::cancellation::{
+        completion_survives_a_client_that_hangs_up, SlowCompletion,
+    };
+    let store = SlowCompletion::new();
+    let target = start_axum(store.receiver(), Arc::new(RecordingSink::default())).await;
+    completion_survives_a_client_that_hangs_up(&target, &store).await;
+}

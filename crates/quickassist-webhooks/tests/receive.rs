@@ -308,7 +308,9 @@ async fn completion_survives_the_request_being_dropped_after_a_2xx() {
         _ = returned_rx => {}
     }
     store.permits.add_permits(1);
-    store.completed.notified().await;
+    tokio::time::timeout(Duration::from_secs(10), store.completed.notified())
+        .await
+        .expect("the completion finished although the request was dropped");
     let retry = dedup.admit_key("whk_cancelled").await.unwrap();
     assert!(matches!(retry, Admission::Duplicate), "got {retry:?}");
 }
