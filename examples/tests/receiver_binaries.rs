@@ -64,11 +64,21 @@ fn start(name: &str) -> Receiver {
 }
 
 fn start_with(name: &str, redis_url: Option<&str>) -> Receiver {
+    let env: Vec<(&str, &str)> = redis_url
+        .map(|url| ("REDIS_URL", url))
+        .into_iter()
+        .collect();
+    start_env(name, &env)
+}
+
+/// Starts `name` with `env` on top of the defaults; waits for its `listening on` line.
+fn start_env(name: &str, env: &[(&str, &str)]) -> Receiver {
     let mut command = Command::new(example(name));
-    match redis_url {
-        Some(url) => command.env("REDIS_URL", url),
-        None => command.env_remove("REDIS_URL"),
-    };
+    command
+        .env_remove("REDIS_URL")
+        .env_remove("TLS_CERT")
+        .env_remove("TLS_KEY");
+    command.envs(env.iter().copied());
     let mut child = command
         .env("QUICKASSIST_WEBHOOK_SECRET", SECRET)
         .env("PORT", "0")
@@ -82,7 +92,11 @@ fn start_with(name: &str, redis_url: Option<&str>) -> Receiver {
     let (ready_tx, ready_rx) = mpsc::channel();
     thread::spawn(move || {
         for line in stderr.lines().map_while(Result::ok) {
-            if let Some(rest) = line.split("listening on http://").nth(1) {
+            let rest = line
+                .split("listening on http://")
+                .nth(1)
+                .or_else(|| line.split("listening on https://").nth(1));
+            if let Some(rest) = rest {
                 let addr = rest.split('/').next().unwrap_or_default().to_owned();
                 let _ = ready_tx.send(addr);
             }
@@ -315,6 +329,89 @@ fn simultaneous_large_forged_bodies_keep_memory_bounded_by_limit_times_concurren
         assert_eq!(
             post(&receiver.addr, &delivery.body, &delivery.signature),
             200,
+            "{name}"
+        );
+    }
+}
+
+/// A self-signed certificate for `localhost` and 127.0.0.1, written as PEM files into a
+/// fresh directory: `(certificate, key)`.
+fn certificate_files(tag: &str) -> (PathBuf, PathBuf) {
+    let generated =
+        rcgen::generate_simple_self_signed(["localhost".to_owned(), "127.0.0.1".to_owned()])
+            .unwrap();
+    let dir = std::env::temp_dir().join(format!("qa-tls-{tag}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
+    std::fs::write(&cert, generated.cert.pem()).unwrap();
+    std::fs::write(&key, generated.signing_key.serialize_pem()).unwrap();
+    (cert, key)
+}
+
+#[test]
+fn with_tls_cert_and_key_the_receivers_serve_https() {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    for name in receivers() {
+        let (cert, key) = certificate_files(name);
+        let receiver = start_env(
+            name,
+            &[
+                ("TLS_CERT", cert.to_str().unwrap()),
+                ("TLS_KEY", key.to_str().unwrap()),
+            ],
+        );
+        let port = receiver.addr.rsplit(':').next().unwrap().to_owned();
+        let url = format!("https://localhost:{port}/webhooks/thequickassist");
+        let delivery = SignedRequest::new(
+            &Secret::from(SECRET),
+            &sample(Event::MESSAGE_READ, "whk_tls"),
+        );
+        let trusted = reqwest::Certificate::from_pem(&std::fs::read(&cert).unwrap()).unwrap();
+        let (status, untrusted) = runtime.block_on(async {
+            let post = |client: reqwest::Client| {
+                client
+                    .post(&url)
+                    .header("x-webhook-signature", &delivery.signature)
+                    .body(delivery.body.clone())
+                    .send()
+            };
+            let client = reqwest::Client::builder()
+                .add_root_certificate(trusted)
+                .build()
+                .unwrap();
+            let status = post(client).await.expect("an HTTPS answer").status();
+            (status, post(reqwest::Client::new()).await)
+        });
+        assert_eq!(status, 200, "{name}");
+        assert!(
+            untrusted.is_err(),
+            "{name}: a client that does not trust the certificate"
+        );
+        let line = receiver
+            .stdout
+            .recv_timeout(Duration::from_secs(10))
+            .expect("one line for the processed event");
+        assert!(line.contains("whk_tls"), "{name}: {line}");
+    }
+}
+
+#[test]
+fn tls_cert_without_a_key_stops_the_receiver_with_exit_2() {
+    for name in receivers() {
+        let output = Command::new(example(name))
+            .env("QUICKASSIST_WEBHOOK_SECRET", SECRET)
+            .env("PORT", "0")
+            .env("TLS_CERT", "/nonexistent/cert.pem")
+            .env_remove("TLS_KEY")
+            .env_remove("REDIS_URL")
+            .output()
+            .expect("the example runs");
+        assert_eq!(output.status.code(), Some(2), "{name}");
+        assert!(
+            String::from_utf8_lossy(&output.stderr).contains("TLS_KEY"),
             "{name}"
         );
     }
