@@ -3,7 +3,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use quickassist_webhooks::{event::parse_envelope, Event};
+use quickassist_webhooks::{parse_envelope, Event};
 
 fuzz_target!(|data: &[u8]| {
     if let Ok(envelope) = parse_envelope::<Event>(data) {

@@ -30,7 +30,7 @@ pub struct SlowCompletion {
 }
 
 impl SlowCompletion {
-    /// A store whose completions wait until [`allow_one`](Self::allow_one).
+    /// A store whose completions wait until the test lets one through.
     #[must_use]
     pub fn new() -> Arc<Self> {
         Arc::new(Self {

@@ -4,7 +4,7 @@ mod common;
 
 use chrono::Utc;
 use common::{assert_one_line, qa, qa_with_secret, stderr, stdout};
-use quickassist_webhooks::{canonical::canonicalize, event::parse_envelope, Event};
+use quickassist_webhooks::{canonical::canonicalize, parse_envelope, Event};
 
 #[test]
 fn every_documented_event_has_a_fresh_typed_sample_stamped_now() {

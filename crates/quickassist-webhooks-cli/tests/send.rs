@@ -13,7 +13,7 @@ use common::{
     tls::TestCertificate,
     with_password, SECRET_ENV, URL_PASSWORD,
 };
-use quickassist_webhooks::{event::parse_envelope, Event, SignedForm};
+use quickassist_webhooks::{parse_envelope, Event, SignedForm};
 
 fn send(url: &str, args: &[&str]) -> assert_cmd::Command {
     let mut command = qa_with_secret("s");

@@ -12,7 +12,7 @@ use std::hint::black_box;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use hmac::{Hmac, KeyInit, Mac};
 use quickassist_webhooks::{
-    event::parse_envelope, sign, testing::PROVIDER_SAMPLE, Event, Secret, Verifier,
+    parse_envelope, sign, testing::PROVIDER_SAMPLE, Event, Secret, Verifier,
 };
 use sha2::Sha256;
 

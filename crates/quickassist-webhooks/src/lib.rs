@@ -4,7 +4,7 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod canonical;
-pub mod event;
+mod event;
 pub mod idempotency;
 pub mod receive;
 pub mod rejection;
@@ -12,10 +12,12 @@ mod secret;
 mod sign;
 mod signature;
 pub mod testing;
-pub mod verify;
+mod verify;
 
-pub use event::{Envelope, Event};
-pub use rejection::Rejection;
+pub use event::{
+    parse_envelope, DeviceType, Envelope, Event, MessageDelivered, MessageFailed, MessageRead,
+    PayloadError, TemplateStatus, TemplateStatusUpdate,
+};
 pub use secret::Secret;
 pub use sign::sign;
 pub use signature::SIGNATURE_HEADER;

@@ -3,9 +3,8 @@
 
 use chrono::{TimeZone, Utc};
 use quickassist_webhooks::{
-    event::{parse_envelope, DeviceType, MessageDelivered, TemplateStatus},
-    testing::PROVIDER_SAMPLE,
-    Envelope, Event,
+    parse_envelope, testing::PROVIDER_SAMPLE, DeviceType, Envelope, Event, MessageDelivered,
+    TemplateStatus,
 };
 use serde::{Deserialize, Serialize};
 

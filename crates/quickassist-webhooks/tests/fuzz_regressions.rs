@@ -5,7 +5,7 @@
 use std::{fs, path::PathBuf};
 
 use quickassist_webhooks::{
-    canonical::canonicalize, event::parse_envelope, sign, Event, Secret, Verifier, VerifyError,
+    canonical::canonicalize, parse_envelope, sign, Event, Secret, Verifier, VerifyError,
 };
 
 fn cases(target: &str) -> Vec<(String, Vec<u8>)> {

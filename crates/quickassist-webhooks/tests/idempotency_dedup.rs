@@ -10,12 +10,12 @@ use std::{
 };
 
 use quickassist_webhooks::{
-    event::{Envelope, Event},
     idempotency::{
         Admission, Claim, ClaimToken, ConfigError, DedupRejection, Deduplicator, DeliveryGuard,
         FailureMode, IdempotencyKey, IdempotencyStore, MemoryStore, StoreError, StoreFuture,
         DEFAULT_DONE_TTL, DEFAULT_LEASE,
     },
+    Envelope, Event,
 };
 
 /// A clock the test moves by hand, so that leases expire without sleeping.

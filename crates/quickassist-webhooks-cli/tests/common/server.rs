@@ -9,7 +9,7 @@ use axum::{
     http::{HeaderMap, StatusCode},
     Router,
 };
-use quickassist_webhooks::{event::parse_envelope, Event, SignedForm, Verifier};
+use quickassist_webhooks::{parse_envelope, Event, SignedForm, Verifier};
 use tokio::sync::oneshot;
 
 use super::tls::TestCertificate;

@@ -82,7 +82,7 @@ impl<E> Envelope<E> {
 /// misses `event`, `timestamp` or `webhookId`, or has a documented field of the wrong type.
 ///
 /// ```
-/// use quickassist_webhooks::event::{parse_envelope, Event};
+/// use quickassist_webhooks::{parse_envelope, Event};
 ///
 /// let err = parse_envelope::<Event>(
 ///     br#"{"event":"message.delivered","timestamp":"2024-01-15T10:30:00Z","data":{"recipient":"+1"},"webhookId":"w"}"#,

@@ -4,7 +4,7 @@
 /// type or missing. It names the JSON path of the offending field (`data.deliveredAt`).
 ///
 /// ```
-/// use quickassist_webhooks::event::{parse_envelope, Event};
+/// use quickassist_webhooks::{parse_envelope, Event};
 ///
 /// let err = parse_envelope::<Event>(br#"{"event":"message.read","timestamp":"yesterday","data":{},"webhookId":"w"}"#)
 ///     .unwrap_err();

@@ -12,7 +12,7 @@
 //! ([`DeviceType`], [`TemplateStatus`]) have an `Other` fallback.
 //!
 //! ```
-//! use quickassist_webhooks::event::{parse_envelope, DeviceType, Event};
+//! use quickassist_webhooks::{parse_envelope, DeviceType, Event};
 //!
 //! let body = br#"{"event":"message.delivered","timestamp":"2024-01-15T10:30:00Z",
 //!   "data":{"messageId":"msg_1","recipient":"+1234567890","deliveredAt":"2024-01-15T10:30:00Z",
@@ -26,7 +26,7 @@
 //!     }
 //!     other => panic!("unexpected {}", other.name()),
 //! }
-//! # Ok::<(), quickassist_webhooks::event::PayloadError>(())
+//! # Ok::<(), quickassist_webhooks::PayloadError>(())
 //! ```
 //!
 //! Your own event type works too: anything that deserializes from an adjacently tagged

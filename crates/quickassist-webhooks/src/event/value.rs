@@ -63,7 +63,7 @@ open_enum! {
     /// The recipient's device, in `message.delivered` / `message.read`.
     ///
     /// ```
-    /// use quickassist_webhooks::event::DeviceType;
+    /// use quickassist_webhooks::DeviceType;
     ///
     /// assert_eq!(DeviceType::from("ios"), DeviceType::Ios);
     /// assert_eq!(DeviceType::from("kaios"), DeviceType::Other("kaios".into()));
@@ -84,7 +84,7 @@ open_enum! {
     /// A template's approval status, in `template.status_update`.
     ///
     /// ```
-    /// use quickassist_webhooks::event::TemplateStatus;
+    /// use quickassist_webhooks::TemplateStatus;
     ///
     /// assert_eq!(TemplateStatus::from("approved"), TemplateStatus::Approved);
     /// assert_eq!(TemplateStatus::from("paused").as_str(), "paused");

@@ -282,7 +282,7 @@ impl Deduplicator {
     /// [`DedupRejection::StoreUnavailable`] when the store fails in [`FailureMode::Closed`].
     ///
     /// ```
-    /// use quickassist_webhooks::event::{Envelope, Event};
+    /// use quickassist_webhooks::{Envelope, Event};
     /// use quickassist_webhooks::idempotency::{Admission, Deduplicator};
     ///
     /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {

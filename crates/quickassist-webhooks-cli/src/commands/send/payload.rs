@@ -107,7 +107,7 @@ impl Payloads {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use quickassist_webhooks::{event::parse_envelope, Event, SignedForm, Verifier};
+    use quickassist_webhooks::{parse_envelope, Event, SignedForm, Verifier};
 
     fn webhook_id(request: &SignedRequest) -> String {
         parse_envelope::<Event>(&request.body).unwrap().webhook_id
