@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Throughput and server CPU per request over HTTP, in one run: bare axum, axum verifying by
-# hand, axum + VerifyLayer, axum + WebhookLayer (verify, parse, de-duplicate in a MemoryStore),
-# bare actix-web, actix-web + QuickAssistWebhooks, and the provider's documented Express
-# receiver (bench/express, `npm install` on first use) as the reference.
+# hand, axum + WebhooksLayer verifying only, axum + WebhooksLayer (verify, parse, de-duplicate
+# in a MemoryStore), bare actix-web, actix-web + Webhooks, and the provider's documented
+# Express receiver (bench/express, `npm install` on first use) as the reference.
 #
 #   bench/http.sh                 # 10 s per mode
 #   DURATION=30s MODES="bare webhook" bench/http.sh
