@@ -33,6 +33,15 @@ pub const ACTIX_WORKERS: usize = 4;
 ///
 /// When no loopback port can be bound.
 pub async fn start_axum(receiver: Receiver, sink: Arc<RecordingSink>) -> Target {
+    start_axum_at(PATH, receiver, sink).await
+}
+
+/// [`start_axum`] on another route, such as `/webhooks/thequickassist/{account}`.
+///
+/// # Panics
+///
+/// When no loopback port can be bound.
+pub async fn start_axum_at(route: &str, receiver: Receiver, sink: Arc<RecordingSink>) -> Target {
     use axum::{http::StatusCode, routing::post, Extension, Router};
     use quickassist_webhooks_tower::{Webhook, WebhooksLayer};
 
@@ -47,7 +56,10 @@ pub async fn start_axum(receiver: Receiver, sink: Arc<RecordingSink>) -> Target 
     }
 
     let app = Router::new()
-        .route(PATH, post(handle).route_layer(WebhooksLayer::new(receiver)))
+        .route(
+            route,
+            post(handle).route_layer(WebhooksLayer::new(receiver)),
+        )
         .layer(Extension(Arc::clone(&sink)));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
@@ -64,6 +76,15 @@ pub async fn start_axum(receiver: Receiver, sink: Arc<RecordingSink>) -> Target 
 ///
 /// When no loopback port can be bound.
 pub fn start_actix(receiver: Receiver, sink: Arc<RecordingSink>) -> Target {
+    start_actix_at(PATH, receiver, sink)
+}
+
+/// [`start_actix`] on another route, such as `/webhooks/thequickassist/{account}`.
+///
+/// # Panics
+///
+/// When no loopback port can be bound.
+pub fn start_actix_at(route: &str, receiver: Receiver, sink: Arc<RecordingSink>) -> Target {
     use actix_web::{web, App, HttpResponse, HttpServer};
     use quickassist_webhooks_actix::{Webhook, Webhooks};
 
@@ -78,9 +99,10 @@ pub fn start_actix(receiver: Receiver, sink: Arc<RecordingSink>) -> Target {
     let addr = listener.local_addr().expect("a bound address");
     let webhooks = Webhooks::new(receiver);
     let data = web::Data::from(Arc::clone(&sink));
+    let route = route.to_owned();
     let server = HttpServer::new(move || {
         App::new().app_data(data.clone()).service(
-            web::resource(PATH)
+            web::resource(route.as_str())
                 .wrap(webhooks.clone())
                 .route(web::post().to(handle)),
         )

@@ -72,7 +72,9 @@ impl<E: DeserializeOwned + 'static> FromRequest for Webhook<E> {
         // the payload, which it left as the request's payload.
         let verified = request.extensions().get::<Verification>().is_some();
         let receiver = configured_receiver(request);
-        let head = request_head(request.headers());
+        let head = receiver
+            .as_ref()
+            .map(|receiver| request_head(receiver, request));
         let mut payload = payload.take();
         Box::pin(async move {
             if verified {
@@ -82,7 +84,9 @@ impl<E: DeserializeOwned + 'static> FromRequest for Webhook<E> {
                 }
                 return Ok(Self(parse_verified(&body)?));
             }
-            let receiver = receiver.ok_or(Rejection::NotConfigured)?;
+            let (Some(receiver), Some(head)) = (receiver, head) else {
+                return Err(Rejection::NotConfigured.into());
+            };
             let delivery = receiver.accept(&head, payload).await?;
             Ok(Self(delivery.into_envelope()?))
         })

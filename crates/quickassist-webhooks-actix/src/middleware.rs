@@ -8,8 +8,8 @@ use std::{
 use actix_web::{
     body::{EitherBody, MessageBody},
     dev::{forward_ready, Service, ServiceRequest, ServiceResponse, Transform},
-    http::header::{HeaderMap, CONTENT_LENGTH},
-    Error, HttpMessage,
+    http::header::CONTENT_LENGTH,
+    Error, HttpMessage, HttpRequest,
 };
 use futures_util::future::LocalBoxFuture;
 use quickassist_webhooks::{
@@ -121,7 +121,7 @@ where
     fn call(&self, mut request: ServiceRequest) -> Self::Future {
         let service = Rc::clone(&self.service);
         let receiver = self.receiver.clone();
-        let head = request_head(request.headers());
+        let head = request_head(&receiver, request.request());
         let payload = request.take_payload();
         Box::pin(async move {
             let call = |request: ServiceRequest, delivery: Delivery| {
@@ -129,6 +129,9 @@ where
                     let mut extensions = request.extensions_mut();
                     extensions.insert(delivery.envelope);
                     extensions.insert(delivery.verification);
+                    if let Some(account) = delivery.account {
+                        extensions.insert(account);
+                    }
                 }
                 let mut request = request;
                 request.set_payload(delivery.body.into());
@@ -156,12 +159,19 @@ where
     }
 }
 
-/// The head the pipeline decides on: `Content-Length` and the signature header values.
-pub(crate) fn request_head(headers: &HeaderMap) -> RequestHead {
+/// The head the pipeline decides on: `Content-Length`, the signature header values and, for
+/// a receiver of many accounts, the account named.
+pub(crate) fn request_head(receiver: &Receiver, request: &HttpRequest) -> RequestHead {
+    let headers = request.headers();
+    let query = Some(request.query_string()).filter(|query| !query.is_empty());
+    let account = receiver.account_in(request.path(), query, |name| {
+        headers.get(name).map(|value| value.as_bytes())
+    });
     RequestHead::new(
         RequestHead::content_length(headers.get(CONTENT_LENGTH).map(|value| value.as_bytes())),
         headers
             .get_all(SIGNATURE_HEADER)
             .map(|value| value.as_bytes()),
     )
+    .with_account(account)
 }

@@ -400,3 +400,37 @@ fn an_invalid_forward_to_url_is_refused_without_showing_its_password() {
         "{message}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn secret_file_gives_each_account_its_own_route_and_secrets() {
+    let file = temp_file(
+        "accounts.txt",
+        b"# local accounts\nacme=whsec_acme\nglobex=whsec_globex\n",
+    );
+    let listener = Listener::start(&["--secret-file", file.to_str().unwrap()], &[]);
+    assert!(
+        listener.url.ends_with("/webhooks/thequickassist/{account}"),
+        "{}",
+        listener.url
+    );
+    let url = |account: &str| listener.url.replace("{account}", account);
+    let send_as = |secret: &str, account: &str| {
+        let mut command = qa_with_secret(secret);
+        command.args(["send", &url(account), "--webhook-id", "whk_acct"]);
+        command
+    };
+    let own = run(send_as("whsec_acme", "acme")).await;
+    assert!(own.status.success(), "{}", stderr(&own));
+    assert_eq!(listener.next_event()["webhookId"], "whk_acct");
+    // Another account's secret on acme's route is refused, and the reverse.
+    let forged = run(send_as("whsec_globex", "acme")).await;
+    assert!(!forged.status.success());
+    listener.stderr_line_containing("invalid_signature");
+    // The same webhookId on globex's own route is globex's first delivery.
+    let other = run(send_as("whsec_globex", "globex")).await;
+    assert!(other.status.success(), "{}", stderr(&other));
+    assert_eq!(listener.next_event()["webhookId"], "whk_acct");
+    let unknown = run(send_as("whsec_acme", "initech")).await;
+    assert!(!unknown.status.success());
+    listener.stderr_line_containing("unknown_account");
+}

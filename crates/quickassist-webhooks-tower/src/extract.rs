@@ -103,7 +103,7 @@ where
             return Ok(Self(parse_verified(&bytes)?));
         }
         let receiver = receiver.ok_or(Rejection::NotConfigured)?;
-        let head = request_head(&parts.headers, &body);
+        let head = request_head(&receiver, &parts, &body);
         let chunks = BodyDataStream::new(body).map_err(axum::Error::into_inner);
         let delivery = receiver.accept(&head, chunks).await?;
         Ok(Self(delivery.into_envelope()?))

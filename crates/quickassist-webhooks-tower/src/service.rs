@@ -94,12 +94,15 @@ where
         let receiver = self.receiver.clone();
         ResponseFuture::new(async move {
             let (parts, body) = request.into_parts();
-            let head = request_head(&parts.headers, &body);
+            let head = request_head(&receiver, &parts, &body);
             let chunks = BodyDataStream::new(body).map_err(Into::<BoxError>::into);
             let call = |mut parts: http::request::Parts,
                         delivery: quickassist_webhooks::receive::Delivery| {
                 parts.extensions.insert(delivery.envelope);
                 parts.extensions.insert(delivery.verification);
+                if let Some(account) = delivery.account {
+                    parts.extensions.insert(account);
+                }
                 inner.call(Request::from_parts(parts, VerifiedBody::new(delivery.body)))
             };
             let status = |response: &Response<ResBody>| response.status().as_u16();
@@ -123,11 +126,19 @@ where
 }
 
 /// The head the pipeline decides on: the declared length (the `Content-Length` header, or
-/// the body's own lower bound, which hyper makes exact when the header was sent) and the
-/// signature header values.
-pub(crate) fn request_head<B: Body>(headers: &http::HeaderMap, body: &B) -> RequestHead {
+/// the body's own lower bound, which hyper makes exact when the header was sent), the
+/// signature header values and, for a receiver of many accounts, the account named.
+pub(crate) fn request_head<B: Body>(
+    receiver: &Receiver,
+    parts: &http::request::Parts,
+    body: &B,
+) -> RequestHead {
+    let headers = &parts.headers;
     let header = RequestHead::content_length(headers.get(CONTENT_LENGTH).map(|v| v.as_bytes()));
     let at_least = Some(body.size_hint().lower()).filter(|&lower| lower > 0);
+    let account = receiver.account_in(parts.uri.path(), parts.uri.query(), |name| {
+        headers.get(name).map(|value| value.as_bytes())
+    });
     RequestHead::new(
         header.max(at_least),
         headers
@@ -135,4 +146,5 @@ pub(crate) fn request_head<B: Body>(headers: &http::HeaderMap, body: &B) -> Requ
             .iter()
             .map(|value| value.as_bytes()),
     )
+    .with_account(account)
 }

@@ -3,6 +3,7 @@
 #![deny(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+pub mod accounts;
 pub mod canonical;
 mod event;
 pub mod idempotency;

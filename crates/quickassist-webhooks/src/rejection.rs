@@ -77,6 +77,11 @@ pub enum Rejection {
     /// The idempotency store could not be reached, so the delivery was refused rather than
     /// risk processing it twice; the provider retries.
     StoreUnavailable,
+    /// The request names no account, or one the secret source does not know (receivers of
+    /// many accounts only).
+    UnknownAccount,
+    /// The source of the accounts' secrets could not answer: the provider retries.
+    SecretSourceUnavailable,
     /// The server is misconfigured: an extractor found neither the middleware's work nor a
     /// receiver or verifier to verify with. A bug in the application, answered with 500.
     NotConfigured,
@@ -100,7 +105,8 @@ impl Rejection {
             Self::InvalidPayload | Self::BodyReadFailed => 400,
             Self::BodyTimeout => 408,
             Self::DuplicateInFlight { .. } => 409,
-            Self::StoreUnavailable => 503,
+            Self::StoreUnavailable | Self::SecretSourceUnavailable => 503,
+            Self::UnknownAccount => 404,
             Self::NotConfigured => 500,
         }
     }
@@ -124,6 +130,8 @@ impl Rejection {
             Self::BodyTimeout => "body_timeout",
             Self::DuplicateInFlight { .. } => "duplicate_in_flight",
             Self::StoreUnavailable => "store_unavailable",
+            Self::UnknownAccount => "unknown_account",
+            Self::SecretSourceUnavailable => "secret_source_unavailable",
             Self::NotConfigured => "not_configured",
         }
     }
@@ -147,6 +155,8 @@ impl Rejection {
             Self::BodyTimeout => r#"{"error":"body_timeout"}"#,
             Self::DuplicateInFlight { .. } => r#"{"error":"duplicate_in_flight"}"#,
             Self::StoreUnavailable => r#"{"error":"store_unavailable"}"#,
+            Self::UnknownAccount => r#"{"error":"unknown_account"}"#,
+            Self::SecretSourceUnavailable => r#"{"error":"secret_source_unavailable"}"#,
             Self::NotConfigured => r#"{"error":"not_configured"}"#,
         }
     }
@@ -179,6 +189,8 @@ impl fmt::Display for Rejection {
             Self::BodyTimeout => "the request body stalled between two chunks",
             Self::DuplicateInFlight { .. } => "the same delivery is being processed right now",
             Self::StoreUnavailable => "the idempotency store is unavailable",
+            Self::UnknownAccount => "the request names no known account",
+            Self::SecretSourceUnavailable => "the source of the accounts' secrets is unavailable",
             Self::NotConfigured => {
                 "no webhook receiver is configured for this route (a server misconfiguration)"
             }
@@ -242,7 +254,7 @@ impl From<DedupRejection> for Rejection {
 mod tests {
     use super::*;
 
-    const ALL: [Rejection; 11] = [
+    const ALL: [Rejection; 13] = [
         Rejection::MissingSignature,
         Rejection::MalformedSignature,
         Rejection::InvalidSignature,
@@ -253,6 +265,8 @@ mod tests {
         Rejection::BodyTimeout,
         Rejection::DuplicateInFlight { retry_after: 5 },
         Rejection::StoreUnavailable,
+        Rejection::UnknownAccount,
+        Rejection::SecretSourceUnavailable,
         Rejection::NotConfigured,
     ];
 
@@ -269,7 +283,7 @@ mod tests {
         let statuses: Vec<u16> = ALL.iter().map(Rejection::status).collect();
         assert_eq!(
             statuses,
-            [401, 401, 401, 401, 413, 400, 400, 408, 409, 503, 500]
+            [401, 401, 401, 401, 413, 400, 400, 408, 409, 503, 404, 503, 500]
         );
     }
 

@@ -84,6 +84,22 @@ impl Verifier {
         }
     }
 
+    /// This verifier's settings (body limit, replay window, canonical fallback, clock) with
+    /// `secrets` instead of its own: one account's verifier, made from the receiver's.
+    pub(crate) fn with_secrets(&self, secrets: Vec<Secret>) -> Self {
+        let mut config = (*self.config).clone();
+        config.secrets = secrets;
+        Self {
+            config: Arc::new(config),
+        }
+    }
+
+    /// Settings without any secret: the template of per-account verifiers, which never
+    /// verifies anything by itself.
+    pub(crate) fn template() -> Self {
+        Self::new(Secret::from("")).with_secrets(Vec::new())
+    }
+
     /// Adds another accepted secret, for key rotation: a signature made with any one of them
     /// is valid, and [`Verified::key_index`] says which (0 is the first, in order of adding).
     pub fn with_secret(mut self, secret: impl Into<Secret>) -> Self {

@@ -303,7 +303,22 @@ impl Deduplicator {
         &'a self,
         envelope: &'a Envelope<E>,
     ) -> impl Future<Output = Result<Admission, DedupRejection>> + Send + 'a {
-        self.admit_parts(&envelope.webhook_id, &envelope.extra)
+        self.admit_parts(None, &envelope.webhook_id, &envelope.extra)
+    }
+
+    /// [`admit`](Self::admit) within `scope` (an account, for receivers of many accounts):
+    /// the key is [`IdempotencyKey::scoped`], so the same `webhookId` in two accounts is two
+    /// deliveries.
+    ///
+    /// # Errors
+    ///
+    /// As [`admit`](Self::admit).
+    pub fn admit_scoped<'a, E>(
+        &'a self,
+        scope: Option<&'a str>,
+        envelope: &'a Envelope<E>,
+    ) -> impl Future<Output = Result<Admission, DedupRejection>> + Send + 'a {
+        self.admit_parts(scope, &envelope.webhook_id, &envelope.extra)
     }
 
     /// Admits the delivery identified by `key` (already chosen by the caller; the key
@@ -320,12 +335,17 @@ impl Deduplicator {
     /// Applies the key function to an envelope's parts and admits the delivery.
     fn admit_parts<'a>(
         &'a self,
+        scope: Option<&str>,
         webhook_id: &'a str,
         extra: &Map<String, Value>,
     ) -> impl Future<Output = Result<Admission, DedupRejection>> + Send + 'a {
+        let digest = |key: &str| match scope {
+            Some(scope) => IdempotencyKey::scoped(scope, key),
+            None => IdempotencyKey::new(key),
+        };
         let key = match &self.settings.key_fn {
-            None => (!webhook_id.is_empty()).then(|| IdempotencyKey::new(webhook_id)),
-            Some(key_fn) => key_fn(webhook_id, extra).map(IdempotencyKey::new),
+            None => (!webhook_id.is_empty()).then(|| digest(webhook_id)),
+            Some(key_fn) => key_fn(webhook_id, extra).map(|key| digest(&key)),
         };
         async move {
             match key {

@@ -33,6 +33,30 @@ impl IdempotencyKey {
         Self(bytes)
     }
 
+    /// The key of `key` within `scope` (an account): the same `key` in two scopes gives two
+    /// different keys, so two accounts that reuse a `webhookId` never collide.
+    ///
+    /// ```
+    /// use quickassist_webhooks::idempotency::IdempotencyKey;
+    ///
+    /// let a = IdempotencyKey::scoped("acme", "whk_1");
+    /// assert_ne!(a, IdempotencyKey::scoped("globex", "whk_1"));
+    /// assert_ne!(a, IdempotencyKey::new("whk_1"));
+    /// ```
+    #[must_use]
+    pub fn scoped(scope: &str, key: impl AsRef<[u8]>) -> Self {
+        // The scope's length goes first, so ("ab", "c") and ("a", "bc") differ.
+        let digest = Sha256::new()
+            .chain_update(b"scope\0")
+            .chain_update((scope.len() as u64).to_be_bytes())
+            .chain_update(scope.as_bytes())
+            .chain_update(key.as_ref())
+            .finalize();
+        let mut bytes = [0u8; 16];
+        bytes.copy_from_slice(&digest[..16]);
+        Self(bytes)
+    }
+
     /// Wraps 16 bytes that are already a key digest (for stores that read keys back).
     #[must_use]
     pub const fn from_bytes(bytes: [u8; 16]) -> Self {

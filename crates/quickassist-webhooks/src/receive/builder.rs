@@ -3,6 +3,7 @@
 use std::{fmt, sync::Arc, time::Duration};
 
 use crate::{
+    accounts::{AccountId, Accounts},
     idempotency::{ConfigError, Deduplicator, IdempotencyStore},
     Verifier,
 };
@@ -45,7 +46,9 @@ pub struct Receiver {
 }
 
 pub(super) struct Config {
+    /// The verifier, or with accounts the settings every account's verifier copies.
     pub(super) verifier: Verifier,
+    pub(super) accounts: Option<Accounts>,
     pub(super) dedup: Option<Deduplicator>,
     pub(super) body_timeout: Option<Duration>,
 }
@@ -59,8 +62,34 @@ impl Receiver {
     pub fn builder(verifier: Verifier) -> ReceiverBuilder {
         ReceiverBuilder {
             verifier,
+            accounts: None,
             dedup: Dedup::Default,
             body_timeout: Some(DEFAULT_BODY_TIMEOUT),
+        }
+    }
+
+    /// Starts a configuration for many provider accounts: each request is verified with the
+    /// secrets of the account it names, and only those (see [`accounts`](crate::accounts)).
+    /// De-duplication is per account.
+    ///
+    /// ```
+    /// use quickassist_webhooks::{accounts::{AccountId, Accounts, SourceError}, receive::Receiver, Secret};
+    ///
+    /// let accounts = Accounts::new(|account: AccountId| async move {
+    ///     Ok::<_, SourceError>((account.as_str() == "acme").then(|| vec![Secret::from("whsec_acme")]))
+    /// });
+    /// let receiver = Receiver::for_accounts(accounts).build()?;
+    /// assert!(receiver.accounts().is_some());
+    /// # Ok::<_, quickassist_webhooks::idempotency::ConfigError>(())
+    /// ```
+    pub fn for_accounts(accounts: Accounts) -> ReceiverBuilder {
+        let mut template = Verifier::template();
+        if let Some(tolerance) = accounts.replay_window() {
+            template = template.timestamp_tolerance(tolerance);
+        }
+        ReceiverBuilder {
+            accounts: Some(accounts),
+            ..Self::builder(template)
         }
     }
 
@@ -79,15 +108,39 @@ impl Receiver {
         Self {
             config: Arc::new(Config {
                 verifier,
+                accounts: None,
                 dedup: None,
                 body_timeout: Some(DEFAULT_BODY_TIMEOUT),
             }),
         }
     }
 
-    /// The verifier signatures are checked with.
+    /// The verifier signatures are checked with (with accounts: the settings every
+    /// account's verifier copies; it holds no secret of its own).
     pub fn verifier(&self) -> &Verifier {
         &self.config.verifier
+    }
+
+    /// The accounts, for a receiver of many accounts (to [`invalidate`](Accounts::invalidate)
+    /// one, say).
+    #[must_use]
+    pub fn accounts(&self) -> Option<&Accounts> {
+        self.config.accounts.as_ref()
+    }
+
+    /// The account a request names, for a receiver of many accounts (`None` otherwise):
+    /// integrations call it with the request's path, query and a header lookup, and give
+    /// the result to [`RequestHead::with_account`](super::RequestHead::with_account).
+    pub fn account_in<'h>(
+        &self,
+        path: &str,
+        query: Option<&str>,
+        header: impl Fn(&str) -> Option<&'h [u8]>,
+    ) -> Option<AccountId> {
+        self.config
+            .accounts
+            .as_ref()
+            .and_then(|accounts| accounts.from().extract(path, query, header))
     }
 
     /// The deduplicator deliveries are admitted through; `None` when de-duplication is off.
@@ -113,6 +166,7 @@ impl fmt::Debug for Receiver {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Receiver")
             .field("verifier", &self.config.verifier)
+            .field("accounts", &self.config.accounts)
             .field("deduplicator", &self.config.dedup)
             .field("body_timeout", &self.config.body_timeout)
             .finish()
@@ -135,6 +189,7 @@ impl fmt::Debug for Receiver {
 #[must_use]
 pub struct ReceiverBuilder {
     verifier: Verifier,
+    accounts: Option<Accounts>,
     dedup: Dedup,
     body_timeout: Option<Duration>,
 }
@@ -222,6 +277,7 @@ impl ReceiverBuilder {
         Ok(Receiver {
             config: Arc::new(Config {
                 verifier: self.verifier,
+                accounts: self.accounts,
                 dedup,
                 body_timeout: self.body_timeout,
             }),

@@ -11,10 +11,11 @@ use super::{
     observe, Answer, Outcome, Receiver, RequestHead,
 };
 use crate::{
+    accounts::AccountId,
     event::{parse_envelope, PayloadError},
     idempotency::{Admission, DedupRejection},
     rejection::Rejection,
-    Envelope, Event, Verification,
+    Envelope, Event, Verification, Verifier,
 };
 
 /// A delivery whose signature verified and whose body parsed: what the handler gets.
@@ -31,6 +32,9 @@ pub struct Delivery {
     pub envelope: Envelope<Event>,
     /// Which form of the body and which secret matched.
     pub verification: Verification,
+    /// The account it was verified for, for a receiver of many accounts (integrations put
+    /// it in the request extensions too).
+    pub account: Option<AccountId>,
 }
 
 impl Delivery {
@@ -135,7 +139,12 @@ impl Receiver {
     /// # Ok::<_, Box<dyn std::error::Error>>(())
     /// # }).unwrap();
     /// ```
-    #[tracing::instrument(name = "webhook", level = "debug", skip_all, fields(webhook_id, event))]
+    #[tracing::instrument(
+        name = "webhook",
+        level = "debug",
+        skip_all,
+        fields(webhook_id, event, account)
+    )]
     pub async fn accept<S, D, E>(&self, head: &RequestHead, body: S) -> Result<Delivery, Rejection>
     where
         S: Stream<Item = Result<D, E>>,
@@ -159,7 +168,12 @@ impl Receiver {
     ///
     /// Emits one span per delivery (`webhook`, with `webhook_id` and `event`), one log event
     /// per outcome and, with the `metrics` feature, the metrics described in the crate docs.
-    #[tracing::instrument(name = "webhook", level = "debug", skip_all, fields(webhook_id, event))]
+    #[tracing::instrument(
+        name = "webhook",
+        level = "debug",
+        skip_all,
+        fields(webhook_id, event, account)
+    )]
     pub async fn receive<Req, Res, Err, S, D, E, Call, Fut>(
         &self,
         request: Req,
@@ -188,7 +202,10 @@ impl Receiver {
         };
         let admission = match &self.config.dedup {
             None => Ok(Admission::Unguarded),
-            Some(dedup) => dedup.admit(&delivery.envelope).await,
+            Some(dedup) => {
+                let scope = delivery.account.as_ref().map(AccountId::as_str);
+                dedup.admit_scoped(scope, &delivery.envelope).await
+            }
         };
         let guard = match admission {
             Ok(Admission::Process(guard)) => Some(guard),
@@ -275,6 +292,8 @@ impl Receiver {
         let claimed = head
             .signature()
             .map_err(|rejection| Refusal::new(rejection, "signature header"))?;
+        let account_verifier = self.account_verifier(head).await?;
+        let verifier = account_verifier.as_ref().unwrap_or(verifier);
         let buffer = BodyBuffer::new(limit, head.declared_length());
         let body = read_chunks(buffer, body, self.config.body_timeout)
             .await
@@ -285,12 +304,31 @@ impl Receiver {
             .info();
         let envelope =
             parse_envelope::<Event>(&body).map_err(|error| Refusal::invalid_payload(&error))?;
-        observe::accepted(&envelope);
+        let account = account_verifier.and(head.account().cloned());
+        observe::accepted(&envelope, account.as_ref());
         Ok(Delivery {
             body,
             envelope,
             verification,
+            account,
         })
+    }
+
+    /// For a receiver of many accounts, the verifier of the account the request names
+    /// (only its secrets are tried); `None` for a receiver of one.
+    async fn account_verifier(&self, head: &RequestHead) -> Result<Option<Verifier>, Refusal> {
+        let Some(accounts) = &self.config.accounts else {
+            return Ok(None);
+        };
+        let unknown = |detail| Refusal::new(Rejection::UnknownAccount, detail);
+        let account = head
+            .account()
+            .ok_or_else(|| unknown("no valid account id"))?;
+        match accounts.verifier(account, &self.config.verifier).await {
+            Ok(Some(verifier)) => Ok(Some(verifier)),
+            Ok(None) => Err(unknown("the secret source does not know the account")),
+            Err(error) => Err(Refusal::new(Rejection::SecretSourceUnavailable, error)),
+        }
     }
 }
 

@@ -1,6 +1,6 @@
 //! [`RequestHead`]: what the pipeline needs from a request's head, before its body.
 
-use crate::{rejection::Rejection, signature::ClaimedTag};
+use crate::{accounts::AccountId, rejection::Rejection, signature::ClaimedTag};
 
 /// The parts of a request head the pipeline decides on: the length the sender declared and
 /// the `x-webhook-signature` header(s).
@@ -15,10 +15,11 @@ use crate::{rejection::Rejection, signature::ClaimedTag};
 /// let head = RequestHead::new(Some(241), [b"sha256=00".as_slice()]);
 /// assert_eq!(head.declared_length(), Some(241));
 /// ```
-#[derive(Clone, Copy)]
+#[derive(Clone)]
 pub struct RequestHead {
     declared_length: Option<u64>,
     signature: Result<ClaimedTag, Rejection>,
+    account: Option<AccountId>,
 }
 
 impl RequestHead {
@@ -42,7 +43,22 @@ impl RequestHead {
         Self {
             declared_length,
             signature,
+            account: None,
         }
+    }
+
+    /// The account the request names (from [`Receiver::account_in`](super::Receiver::account_in)),
+    /// for a receiver of many accounts.
+    #[must_use]
+    pub fn with_account(mut self, account: Option<AccountId>) -> Self {
+        self.account = account;
+        self
+    }
+
+    /// The account the request names, if any.
+    #[must_use]
+    pub fn account(&self) -> Option<&AccountId> {
+        self.account.as_ref()
     }
 
     /// Parses a `Content-Length` header value; `None` when absent or not a number (the
@@ -82,6 +98,7 @@ impl std::fmt::Debug for RequestHead {
         f.debug_struct("RequestHead")
             .field("declared_length", &self.declared_length)
             .field("signature", &self.signature_state())
+            .field("account", &self.account)
             .finish()
     }
 }

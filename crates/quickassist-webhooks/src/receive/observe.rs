@@ -6,7 +6,7 @@ use std::{fmt::Display, time::Duration};
 use tracing::Span;
 
 use super::{Answer, Outcome};
-use crate::{idempotency::StoreError, Envelope, Event};
+use crate::{accounts::AccountId, idempotency::StoreError, Envelope, Event};
 
 /// Name of the counter of outcomes, labelled `outcome` and `reason`.
 pub const DELIVERIES_TOTAL: &str = "quickassist_webhooks_deliveries_total";
@@ -19,10 +19,13 @@ pub const HANDLER_DURATION_SECONDS: &str = "quickassist_webhooks_handler_duratio
 /// A delivery verified and parsed: fills in the delivery's span (`webhook`, opened by the
 /// receiver's entry points; never before verification, so forged ids are not recorded) and
 /// measures the lag.
-pub(super) fn accepted(envelope: &Envelope<Event>) {
+pub(super) fn accepted(envelope: &Envelope<Event>, account: Option<&AccountId>) {
     let span = Span::current();
     span.record("webhook_id", envelope.webhook_id.as_str());
     span.record("event", envelope.event.name());
+    if let Some(account) = account {
+        span.record("account", account.as_str());
+    }
     #[cfg(feature = "metrics")]
     {
         let lag = chrono::Utc::now() - envelope.timestamp;

@@ -4,6 +4,7 @@
 //! reports each decision the layer left in the response extensions (rejections with their
 //! reason, duplicates with their `webhookId`).
 
+mod accounts;
 mod forward;
 mod report;
 
@@ -19,8 +20,8 @@ use axum::{
 };
 use bytes::Bytes;
 use quickassist_webhooks::{
-    canonical::canonicalize, idempotency::Deduplicator, receive::Receiver, Envelope, Secret,
-    Verification, DEFAULT_MAX_BODY,
+    accounts::AccountId, canonical::canonicalize, idempotency::Deduplicator, receive::Receiver,
+    Envelope, Secret, Verification, DEFAULT_MAX_BODY,
 };
 use quickassist_webhooks_redis::RedisStore;
 use quickassist_webhooks_tower::WebhooksLayer;
@@ -71,6 +72,11 @@ pub(crate) struct ListenArgs {
     /// Largest body accepted, in bytes.
     #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_MAX_BODY)]
     max_body: usize,
+    /// Many accounts, for local testing: one `account=secret` line each (repeat an account
+    /// for its key rotation). Webhooks are then posted to PATH/ACCOUNT, each verified with
+    /// its own account's secrets only.
+    #[arg(long, value_name = "FILE", conflicts_with = "secrets")]
+    secret_file: Option<PathBuf>,
     #[command(flatten)]
     secret: SecretArgs,
 }
@@ -78,7 +84,7 @@ pub(crate) struct ListenArgs {
 /// What the handler needs: the secrets to sign forwarded events with, and where to.
 #[derive(Clone, Debug)]
 struct Forwarding {
-    secrets: Vec<Secret>,
+    secrets: Secrets,
     forward: Option<Forwarder>,
 }
 
@@ -108,26 +114,63 @@ pub(crate) fn run(args: ListenArgs) -> Outcome {
     runtime.block_on(serve(args, forward_to))
 }
 
+/// The secrets the receiver verifies with: one account's, or each account's.
+#[derive(Clone, Debug)]
+enum Secrets {
+    One(Vec<Secret>),
+    PerAccount(accounts::AccountSecrets),
+}
+
+impl Secrets {
+    /// The secret that verified a delivery, to sign it again when forwarding.
+    fn signing(&self, account: Option<&AccountId>, key_index: usize) -> Option<&Secret> {
+        let secrets = match self {
+            Self::One(secrets) => secrets,
+            Self::PerAccount(accounts) => accounts.get(account?)?,
+        };
+        secrets.get(key_index).or(secrets.first())
+    }
+}
+
 async fn serve(args: ListenArgs, forward_to: Option<Url>) -> Outcome {
     init_warnings();
-    let (mut verifier, _) = args.secret.verifier()?;
-    verifier = verifier.max_body(args.max_body);
     let tolerance = args.tolerance.map(Duration::from_secs);
-    if let Some(tolerance) = tolerance {
-        verifier = verifier.timestamp_tolerance(tolerance);
-    }
+    let (builder, secrets, route) = match &args.secret_file {
+        Some(file) => {
+            let secrets = accounts::read_secret_file(file)?;
+            let mut accounts = accounts::accounts(&secrets);
+            if let Some(tolerance) = tolerance {
+                accounts = accounts.timestamp_tolerance(tolerance);
+            }
+            let route = format!("{}/{{account}}", args.path.trim_end_matches('/'));
+            (
+                Receiver::for_accounts(accounts),
+                Secrets::PerAccount(secrets),
+                route,
+            )
+        }
+        None => {
+            let (mut verifier, _) = args.secret.verifier()?;
+            if let Some(tolerance) = tolerance {
+                verifier = verifier.timestamp_tolerance(tolerance);
+            }
+            let secrets = Secrets::One(args.secret.secrets()?);
+            (Receiver::builder(verifier), secrets, args.path.clone())
+        }
+    };
     let dedup = match &args.redis_url {
         Some(url) => Deduplicator::new(RedisStore::connect(url).await.map_err(|error| {
             Failure::usage(format!("cannot connect to Redis (REDIS_URL): {error}"))
         })?),
         None => Deduplicator::memory(),
     };
-    let receiver = Receiver::builder(verifier)
+    let receiver = builder
+        .max_body(args.max_body)
         .deduplicator(dedup)
         .build()
         .map_err(|error| Failure::usage(format!("--tolerance: {error}")))?;
     let forwarding = Forwarding {
-        secrets: args.secret.secrets()?,
+        secrets,
         forward: match forward_to.clone() {
             Some(url) => Some(Forwarder::new(url, args.cacert.as_deref())?),
             None => None,
@@ -135,7 +178,7 @@ async fn serve(args: ListenArgs, forward_to: Option<Url>) -> Outcome {
     };
     let app = Router::new()
         .route(
-            &args.path,
+            &route,
             post(handle).route_layer(WebhooksLayer::new(receiver)),
         )
         .layer(middleware::from_fn(report::report))
@@ -161,10 +204,7 @@ async fn serve(args: ListenArgs, forward_to: Option<Url>) -> Outcome {
         .as_ref()
         .map(|url| format!(", forwarding to {}", redacted(url)))
         .unwrap_or_default();
-    eprintln!(
-        "listening on http://{address}{} (de-duplicating in {store}{forward})",
-        args.path
-    );
+    eprintln!("listening on http://{address}{route} (de-duplicating in {store}{forward})");
     axum::serve(
         listener,
         app.into_make_service_with_connect_info::<SocketAddr>(),
@@ -184,6 +224,7 @@ async fn handle(
     State(forwarding): State<Forwarding>,
     Extension(envelope): Extension<Envelope>,
     Extension(verification): Extension<Verification>,
+    account: Option<Extension<AccountId>>,
     body: Bytes,
 ) -> Response {
     match &forwarding.forward {
@@ -197,10 +238,8 @@ async fn handle(
                 .into_response()
         }
         Some(forwarder) => {
-            let secret = forwarding
-                .secrets
-                .get(verification.key_index)
-                .or(forwarding.secrets.first());
+            let account = account.as_ref().map(|Extension(account)| account);
+            let secret = forwarding.secrets.signing(account, verification.key_index);
             match secret {
                 Some(secret) => {
                     let response = forwarder
