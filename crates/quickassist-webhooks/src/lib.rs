@@ -11,6 +11,7 @@ pub mod rejection;
 mod secret;
 mod sign;
 mod signature;
+pub mod status;
 pub mod testing;
 pub mod verify;
 
