@@ -10,7 +10,9 @@ use std::{
 use foldhash::fast::RandomState;
 use moka::{policy::EvictionPolicy, sync::Cache};
 
-use super::{merge, Merge, State, StatusTracker, StatusUpdate, SubjectKind, TrackerFuture};
+use super::{
+    merge, Merge, State, StatusTracker, StatusUpdate, SubjectKind, TrackerFuture, DEFAULT_TTL,
+};
 
 /// How many locks serialise the read-merge-write of updates: as in
 /// [`MemoryStore`](crate::idempotency::MemoryStore), a fixed set chosen by the subject's
@@ -25,11 +27,6 @@ const STRIPES: usize = 1024;
 /// within [`DEFAULT_TTL`]: an evicted message forgets its state, and its next event, even
 /// a stale one, is applied.
 pub const DEFAULT_CAPACITY: u64 = 1_000_000;
-
-/// How long a subject's state is remembered after its last applied update by default:
-/// 30 days, as long as WhatsApp keeps trying to deliver a message, so that a `delivered`
-/// or `read` can legitimately arrive that late.
-pub const DEFAULT_TTL: Duration = Duration::from_secs(30 * 24 * 60 * 60);
 
 /// A subject's key in the cache.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]

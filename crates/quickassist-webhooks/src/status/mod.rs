@@ -104,7 +104,7 @@ mod update;
 
 pub use crate::event::{MessageStatus, TemplateStatus};
 #[cfg(feature = "memory-store")]
-pub use memory::{MemoryStatusTracker, MemoryStatusTrackerBuilder, DEFAULT_CAPACITY, DEFAULT_TTL};
+pub use memory::{MemoryStatusTracker, MemoryStatusTrackerBuilder, DEFAULT_CAPACITY};
 pub use merge::{merge, Merge};
-pub use tracker::{StatusTracker, TrackerError, TrackerFuture};
+pub use tracker::{StatusTracker, TrackerError, TrackerFuture, DEFAULT_TTL};
 pub use update::{State, Status, StatusUpdate, SubjectKind};

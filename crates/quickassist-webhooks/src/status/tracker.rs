@@ -37,6 +37,11 @@ impl TrackerError {
     }
 }
 
+/// How long a tracker remembers a subject's state after its last applied update, by
+/// default: 30 days, as long as WhatsApp keeps trying to deliver a message, so that a
+/// `delivered` or `read` can legitimately arrive that late.
+pub const DEFAULT_TTL: Duration = Duration::from_secs(30 * 24 * 60 * 60);
+
 /// The boxed future the tracker methods return (keeps [`StatusTracker`] object-safe, so
 /// handlers can hold an `Arc<dyn StatusTracker>`).
 pub type TrackerFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, TrackerError>> + Send + 'a>>;
