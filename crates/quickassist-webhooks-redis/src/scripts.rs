@@ -59,7 +59,8 @@ pub(crate) const DONE: &str = "d";
 /// exactly when it is greater in the same order as `State`'s: rank, then time (as numbers:
 /// every millisecond time is exact in Lua's doubles), then the name byte by byte (not Lua's
 /// `<` on strings, which follows the server's locale). Applied, it is written with the TTL
-/// and the script returns `{1, previous or ''}`; stale, `{0, current}` and nothing changes.
+/// and the script returns `{1, previous or ''}`; stale, `{0, current}`, the state unchanged
+/// and only its TTL renewed.
 pub(crate) fn status() -> Script {
     Script::new(
         r"
@@ -91,6 +92,7 @@ pub(crate) fn status() -> Script {
                 newer = name_less(cname, name)
             end
             if not newer then
+                redis.call('PEXPIRE', KEYS[1], ARGV[4])
                 return {0, current}
             end
         else

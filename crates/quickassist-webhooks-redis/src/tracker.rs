@@ -25,8 +25,8 @@ use crate::{
 ///
 /// - Keys: `<prefix>status:message:<messageId>` and `<prefix>status:template:<id>`, the
 ///   prefix being the [`RedisStore`]'s; values `<rank>:<millis>:<status>`.
-/// - Every applied update renews the key's TTL ([`DEFAULT_TTL`], 30 days, by default);
-///   a stale one leaves it as it is.
+/// - Every update, applied or stale, renews the key's TTL ([`DEFAULT_TTL`], 30 days, by
+///   default): a subject is forgotten that long after its last event.
 /// - It shares the store's connection and timeout: errors and timeouts are
 ///   [`TrackerError`]s. A timed-out update may still have been applied; applying the
 ///   provider's retry of it then answers [`Merge::Stale`], so handle an error by letting the
@@ -74,8 +74,7 @@ impl RedisStatusTracker {
         Ok(Self::new(&RedisStore::connect(url).await?))
     }
 
-    /// How long a state is remembered after its last applied update (default
-    /// [`DEFAULT_TTL`]).
+    /// How long a subject is remembered after its last event (default [`DEFAULT_TTL`]).
     ///
     /// ```no_run
     /// # async fn demo(store: quickassist_webhooks_redis::RedisStore) {

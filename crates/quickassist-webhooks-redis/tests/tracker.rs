@@ -76,6 +76,11 @@ async fn a_late_delivered_is_stale_and_the_key_holds_the_state_with_a_ttl() {
     assert_eq!(value, format!("3:{}:read", at(5).timestamp_millis()));
     let ttl: i64 = admin.pttl(&key).await.unwrap();
     assert!((3_500_000..=3_600_000).contains(&ttl), "{ttl}");
+    // A stale update renews the TTL too: the subject is remembered after its last event.
+    let _: bool = admin.pexpire(&key, 1_000).await.unwrap();
+    assert!(!tracker.apply(&delivered).await.unwrap().is_applied());
+    let ttl: i64 = admin.pttl(&key).await.unwrap();
+    assert!((3_500_000..=3_600_000).contains(&ttl), "{ttl}");
     assert_eq!(
         tracker
             .current(SubjectKind::Message, "msg_1")

@@ -1,4 +1,4 @@
-//! [`MemoryStatusTracker`]: timelines in this process's memory, on a bounded `moka` cache.
+//! [`MemoryStatusTracker`]: timelines in this process's memory, on bounded `moka` caches.
 
 use std::{
     fmt,
@@ -20,7 +20,8 @@ use super::{
 /// allocates a lock.
 const STRIPES: usize = 1024;
 
-/// How many subjects (messages and templates) a [`MemoryStatusTracker`] remembers by default.
+/// How many messages a [`MemoryStatusTracker`] remembers by default (and, separately, how
+/// many templates).
 ///
 /// Each takes the id's length plus a few hundred bytes of `moka` bookkeeping (entry, LRU
 /// node, table slot). Size it above the number of messages whose events may still arrive
@@ -28,20 +29,27 @@ const STRIPES: usize = 1024;
 /// a stale one, is applied.
 pub const DEFAULT_CAPACITY: u64 = 1_000_000;
 
-/// A subject's key in the cache.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-struct Subject {
-    kind: SubjectKind,
-    id: Box<str>,
-}
+/// How many templates the template cache's table is pre-sized for: an account has
+/// hundreds, not millions; the cache still grows to the capacity.
+const TEMPLATES_PRESIZED: u64 = 1024;
+
+/// A subject's state, updated in place: an update of a known subject is a lookup and no
+/// cache write (a `moka` insert costs more than a lookup).
+type Slot = Arc<Mutex<State>>;
+
+/// One kind's states, by id.
+type States = Cache<Box<str>, Slot, RandomState>;
 
 /// A [`StatusTracker`] that keeps timelines in this process's memory.
 ///
-/// States live in a [`moka`] cache bounded to a fixed number of subjects and pre-sized for
-/// them, with the **LRU** eviction policy (as `MemoryStore`: `moka`'s default TinyLFU may
-/// refuse a new subject when full) and a time-to-live renewed by every applied update.
-/// Each update is a lookup and at most one write, under one of a fixed set of striped
-/// locks chosen by the subject, so that merging is atomic per subject.
+/// States live in two [`moka`] caches, one for messages and one for templates, keyed by the
+/// id itself (so that a lookup borrows it and only a new subject allocates). Each is
+/// bounded to the capacity, the message cache pre-sized for it, and uses the **LRU**
+/// eviction policy (as `MemoryStore`: `moka`'s default TinyLFU may refuse a new subject
+/// when full) and a time-to-idle, so that a subject is forgotten [`DEFAULT_TTL`] after its
+/// last event. An update is one lookup under one of a fixed set of striped locks chosen by
+/// the subject, then either an in-place change of the known state or one insert for a new
+/// subject, so that merging is atomic per subject.
 ///
 /// Timelines are shared only within one process: run one replica, or use a shared tracker
 /// such as `quickassist-webhooks-redis`'s `RedisStatusTracker` when several replicas
@@ -68,7 +76,8 @@ struct Subject {
 /// ```
 #[derive(Clone)]
 pub struct MemoryStatusTracker {
-    cache: Cache<Subject, State, RandomState>,
+    messages: States,
+    templates: States,
     /// See [`STRIPES`]: held while a subject's state is read, merged and written.
     stripes: Arc<[Mutex<()>]>,
     hasher: RandomState,
@@ -77,13 +86,13 @@ pub struct MemoryStatusTracker {
 }
 
 impl MemoryStatusTracker {
-    /// A tracker remembering up to [`DEFAULT_CAPACITY`] subjects for [`DEFAULT_TTL`].
+    /// A tracker remembering up to [`DEFAULT_CAPACITY`] messages (and as many templates) for [`DEFAULT_TTL`].
     #[must_use]
     pub fn new() -> Self {
         Self::builder().build()
     }
 
-    /// A tracker remembering up to `capacity` subjects for [`DEFAULT_TTL`].
+    /// A tracker remembering up to `capacity` messages (and as many templates) for [`DEFAULT_TTL`].
     #[must_use]
     pub fn with_capacity(capacity: u64) -> Self {
         Self::builder().capacity(capacity).build()
@@ -94,24 +103,32 @@ impl MemoryStatusTracker {
         MemoryStatusTrackerBuilder::default()
     }
 
-    /// The most subjects this tracker remembers.
+    /// The most messages this tracker remembers (and, separately, the most templates).
     #[must_use]
     pub fn capacity(&self) -> u64 {
         self.capacity
     }
 
-    /// How long a state is remembered after its last applied update.
+    /// How long a subject is remembered after its last event.
     #[must_use]
     pub fn ttl(&self) -> Duration {
         self.ttl
     }
 
-    /// How many subjects the tracker holds, after running the cache's pending maintenance.
+    /// How many subjects (messages and templates) the tracker holds, after running the cache's pending maintenance.
     /// Meant for diagnostics and tests, not the hot path.
     #[must_use]
     pub fn entry_count(&self) -> u64 {
-        self.cache.run_pending_tasks();
-        self.cache.entry_count()
+        self.messages.run_pending_tasks();
+        self.templates.run_pending_tasks();
+        self.messages.entry_count() + self.templates.entry_count()
+    }
+
+    fn states(&self, kind: SubjectKind) -> &States {
+        match kind {
+            SubjectKind::Message => &self.messages,
+            SubjectKind::Template => &self.templates,
+        }
     }
 
     /// The lock serialising updates of the subject hashed to `hash`. A poisoned lock guards
@@ -126,24 +143,32 @@ impl MemoryStatusTracker {
 
     /// The synchronous apply; the trait method wraps it in a ready future.
     fn apply_now(&self, update: &StatusUpdate) -> Merge {
-        let subject = Subject {
-            kind: update.kind(),
-            id: update.id().into(),
-        };
-        let _serialised = self.lock(self.hasher.hash_one(&subject));
-        let current = self.cache.get(&subject);
-        let outcome = merge(current.as_ref(), update.state());
-        if outcome.is_applied() {
-            self.cache.insert(subject, update.state().clone());
+        let states = self.states(update.kind());
+        let id = update.id();
+        // Held across the lookup and the write, so that two first events of one subject
+        // cannot both insert.
+        let _serialised = self.lock(self.hasher.hash_one((update.kind(), id)));
+        match states.get(id) {
+            Some(slot) => {
+                let mut current = slot.lock().unwrap_or_else(PoisonError::into_inner);
+                let outcome = merge(Some(&*current), update.state());
+                if outcome.is_applied() {
+                    *current = update.state().clone();
+                }
+                outcome
+            }
+            None => {
+                let slot = Arc::new(Mutex::new(update.state().clone()));
+                states.insert(id.into(), slot);
+                Merge::Applied { previous: None }
+            }
         }
-        outcome
     }
 
     fn current_now(&self, kind: SubjectKind, id: &str) -> Option<State> {
-        self.cache.get(&Subject {
-            kind,
-            id: id.into(),
-        })
+        let slot = self.states(kind).get(id)?;
+        let state = slot.lock().unwrap_or_else(PoisonError::into_inner).clone();
+        Some(state)
     }
 }
 
@@ -158,7 +183,10 @@ impl fmt::Debug for MemoryStatusTracker {
         f.debug_struct("MemoryStatusTracker")
             .field("capacity", &self.capacity)
             .field("ttl", &self.ttl)
-            .field("entries", &self.cache.entry_count())
+            .field(
+                "entries",
+                &(self.messages.entry_count() + self.templates.entry_count()),
+            )
             .finish_non_exhaustive()
     }
 }
@@ -205,34 +233,40 @@ impl Default for MemoryStatusTrackerBuilder {
 }
 
 impl MemoryStatusTrackerBuilder {
-    /// The most subjects the tracker remembers (default [`DEFAULT_CAPACITY`]); the cache is
-    /// pre-sized for them.
+    /// The most messages the tracker remembers, and separately the most templates (default
+    /// [`DEFAULT_CAPACITY`]); the message cache is pre-sized for them.
     pub fn capacity(mut self, capacity: u64) -> Self {
         self.capacity = capacity;
         self
     }
 
-    /// How long a state is remembered after its last applied update (default
+    /// How long a subject is remembered after its last event, applied or stale (default
     /// [`DEFAULT_TTL`]).
     pub fn ttl(mut self, ttl: Duration) -> Self {
         self.ttl = ttl;
         self
     }
 
+    /// One kind's cache, its table pre-sized for `presized` entries.
+    fn cache(&self, presized: u64) -> States {
+        Cache::builder()
+            .max_capacity(self.capacity)
+            .initial_capacity(usize::try_from(presized).unwrap_or(0))
+            .eviction_policy(EvictionPolicy::lru())
+            .time_to_idle(self.ttl)
+            .build_with_hasher(RandomState::default())
+    }
+
     /// Builds the tracker.
     #[must_use]
     pub fn build(self) -> MemoryStatusTracker {
-        // Pre-size the table so that filling it never pauses to rehash; cap the hint so
-        // that an enormous capacity does not reserve memory it may never use.
-        let initial = usize::try_from(self.capacity.min(DEFAULT_CAPACITY)).unwrap_or(0);
-        let cache = Cache::builder()
-            .max_capacity(self.capacity)
-            .initial_capacity(initial)
-            .eviction_policy(EvictionPolicy::lru())
-            .time_to_live(self.ttl)
-            .build_with_hasher(RandomState::default());
+        // Pre-size the message table so that filling it never pauses to rehash; cap the
+        // hint so that an enormous capacity does not reserve memory it may never use.
+        let messages = self.cache(self.capacity.min(DEFAULT_CAPACITY));
+        let templates = self.cache(self.capacity.min(TEMPLATES_PRESIZED));
         MemoryStatusTracker {
-            cache,
+            messages,
+            templates,
             stripes: (0..STRIPES).map(|_| Mutex::new(())).collect(),
             hasher: RandomState::default(),
             capacity: self.capacity,

@@ -37,8 +37,8 @@ impl TrackerError {
     }
 }
 
-/// How long a tracker remembers a subject's state after its last applied update, by
-/// default: 30 days, as long as WhatsApp keeps trying to deliver a message, so that a
+/// How long a tracker remembers a subject's state after its last event (applied or stale),
+/// by default: 30 days, as long as WhatsApp keeps trying to deliver a message, so that a
 /// `delivered` or `read` can legitimately arrive that late.
 pub const DEFAULT_TTL: Duration = Duration::from_secs(30 * 24 * 60 * 60);
 
