@@ -303,3 +303,24 @@ async fn sixty_four_tasks_on_four_connections_end_where_the_pure_rule_does() {
         events.len()
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn works_against_a_three_node_cluster() {
+    let cluster = test_server::RedisCluster::start().unwrap();
+    let urls = cluster.urls();
+    let nodes: Vec<&str> = urls.iter().map(String::as_str).collect();
+    let store = RedisStore::builder().connect_cluster(&nodes).await.unwrap();
+    let tracker = RedisStatusTracker::new(&store);
+    // Messages spread over the three nodes' slots; `read` overtakes `delivered` on each.
+    for n in 0..50 {
+        let id = format!("cluster-{n}");
+        let read = StatusUpdate::new(id.as_str(), MessageStatus::Read, at(1));
+        let delivered = StatusUpdate::new(id.as_str(), MessageStatus::Delivered, at(2));
+        assert!(tracker.apply(&read).await.unwrap().is_applied());
+        assert!(!tracker.apply(&delivered).await.unwrap().is_applied());
+        assert_eq!(
+            tracker.current(SubjectKind::Message, &id).await.unwrap(),
+            Some(read.state().clone())
+        );
+    }
+}
