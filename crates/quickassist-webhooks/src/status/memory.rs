@@ -88,13 +88,15 @@ pub struct MemoryStatusTracker {
 }
 
 impl MemoryStatusTracker {
-    /// A tracker remembering up to [`DEFAULT_CAPACITY`] messages (and as many templates) for [`DEFAULT_TTL`].
+    /// A tracker remembering up to [`DEFAULT_CAPACITY`] messages (and as many templates),
+    /// each for [`DEFAULT_TTL`] after its last event.
     #[must_use]
     pub fn new() -> Self {
         Self::builder().build()
     }
 
-    /// A tracker remembering up to `capacity` messages (and as many templates) for [`DEFAULT_TTL`].
+    /// A tracker remembering up to `capacity` messages (and as many templates), each for
+    /// [`DEFAULT_TTL`] after its last event.
     #[must_use]
     pub fn with_capacity(capacity: u64) -> Self {
         Self::builder().capacity(capacity).build()
@@ -117,8 +119,8 @@ impl MemoryStatusTracker {
         self.ttl
     }
 
-    /// How many subjects (messages and templates) the tracker holds, after running the cache's pending maintenance.
-    /// Meant for diagnostics and tests, not the hot path.
+    /// How many subjects (messages and templates) the tracker holds, after running the
+    /// caches' pending maintenance. Meant for diagnostics and tests, not the hot path.
     #[must_use]
     pub fn entry_count(&self) -> u64 {
         self.messages.run_pending_tasks();

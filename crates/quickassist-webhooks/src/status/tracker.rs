@@ -95,10 +95,17 @@ macro_rules! forward_tracker {
             fn apply<'a>(&'a self, update: &'a StatusUpdate) -> TrackerFuture<'a, Merge> {
                 (**self).apply(update)
             }
-            fn current<'a>(&'a self, kind: SubjectKind, id: &'a str) -> TrackerFuture<'a, Option<State>> {
+            fn current<'a>(
+                &'a self,
+                kind: SubjectKind,
+                id: &'a str,
+            ) -> TrackerFuture<'a, Option<State>> {
                 (**self).current(kind, id)
             }
-            fn apply_envelope<'a>(&'a self, envelope: &'a Envelope) -> TrackerFuture<'a, Option<Merge>> {
+            fn apply_envelope<'a>(
+                &'a self,
+                envelope: &'a Envelope,
+            ) -> TrackerFuture<'a, Option<Merge>> {
                 (**self).apply_envelope(envelope)
             }
         }
