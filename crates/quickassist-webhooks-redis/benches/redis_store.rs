@@ -1,4 +1,6 @@
-//! Claim + complete pairs on a loopback `redis-server` started by the bench.
+//! Claim + complete pairs on a loopback `redis-server` started by the bench, and, in the
+//! same group, status-tracker pairs (a message's `delivered` then its `read`, two Lua
+//! compare-and-sets).
 //!
 //!     cargo bench -p quickassist-webhooks-redis --bench redis_store -- --warm-up-time 1 --measurement-time 3
 //!
@@ -19,8 +21,11 @@ use std::{
 };
 
 use criterion::{Criterion, Throughput};
-use quickassist_webhooks::idempotency::{Claim, IdempotencyKey, IdempotencyStore};
-use quickassist_webhooks_redis::RedisStore;
+use quickassist_webhooks::{
+    idempotency::{Claim, IdempotencyKey, IdempotencyStore},
+    status::{MessageStatus, StatusTracker, StatusUpdate},
+};
+use quickassist_webhooks_redis::{RedisStatusTracker, RedisStore};
 use tokio::runtime::Runtime;
 
 const LEASE: Duration = Duration::from_secs(60);
@@ -42,6 +47,32 @@ async fn pair(store: &RedisStore) {
         panic!("fresh keys are new");
     };
     assert!(store.complete(&key, token, TTL).await.unwrap());
+}
+
+/// One message's status work: apply its `delivered`, then its `read`; both apply.
+async fn status_pair(tracker: &RedisStatusTracker) {
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let id = format!("wamid.bench-{}", NEXT.fetch_add(1, Ordering::Relaxed));
+    let at = chrono::Utc::now();
+    for status in [MessageStatus::Delivered, MessageStatus::Read] {
+        let update = StatusUpdate::new(id.as_str(), status, at);
+        assert!(tracker.apply(&update).await.unwrap().is_applied());
+    }
+}
+
+/// Runs `tasks` tasks applying `pairs` status pairs each.
+async fn concurrent_status(tracker: &RedisStatusTracker, tasks: usize, pairs: u64) {
+    let tasks = (0..tasks).map(|_| {
+        let tracker = tracker.clone();
+        tokio::spawn(async move {
+            for _ in 0..pairs {
+                status_pair(&tracker).await;
+            }
+        })
+    });
+    for task in futures_util::future::join_all(tasks).await {
+        task.unwrap();
+    }
 }
 
 /// Runs `tasks` tasks doing `pairs` pairs each; returns every pair's latency.
@@ -74,6 +105,19 @@ fn throughput(c: &mut Criterion, runtime: &Runtime, store: &RedisStore) {
                 let started = Instant::now();
                 for _ in 0..batches {
                     concurrent(store, TASKS, PAIRS_PER_TASK).await;
+                }
+                started.elapsed()
+            })
+        });
+    });
+    // The tracker's keys expire a minute after the bench, as the store's.
+    let tracker = RedisStatusTracker::new(store).ttl(TTL);
+    group.bench_function("status_apply_pair_64_tasks", |b| {
+        b.iter_custom(|batches| {
+            runtime.block_on(async {
+                let started = Instant::now();
+                for _ in 0..batches {
+                    concurrent_status(&tracker, TASKS, PAIRS_PER_TASK).await;
                 }
                 started.elapsed()
             })

@@ -8,6 +8,8 @@ mod scripts;
 mod store;
 #[cfg(feature = "test-server")]
 pub mod test_server;
+mod tracker;
 
 pub use builder::RedisStoreBuilder;
 pub use store::{RedisStore, DEFAULT_KEY_PREFIX, DEFAULT_TIMEOUT};
+pub use tracker::RedisStatusTracker;

@@ -159,6 +159,40 @@ impl RedisStore {
         &self,
         invocation: ScriptInvocation<'_>,
     ) -> Result<T, StoreError> {
+        self.invoke(invocation).await.map_err(|failure| {
+            // `debug!` only: the Deduplicator already warns once per refused delivery.
+            tracing::debug!(%failure, "redis idempotency store: no answer");
+            match failure {
+                Failure::Redis(error) => StoreError::new(error),
+                Failure::Timeout(after) => StoreError::timeout(after),
+            }
+        })
+    }
+
+    /// Runs `command` on the store's connection within the timeout.
+    pub(crate) async fn query<T: redis::FromRedisValue>(
+        &self,
+        command: &redis::Cmd,
+    ) -> Result<T, Failure> {
+        let call = async {
+            match &self.connection {
+                Connection::Single(connection) => {
+                    command.query_async(&mut connection.clone()).await
+                }
+                Connection::Cluster(connection) => {
+                    command.query_async(&mut connection.clone()).await
+                }
+            }
+        };
+        timed(self.timeout, call).await
+    }
+
+    /// Runs `invocation` on the store's connection within the timeout; shared with the
+    /// status tracker, which maps failures to its own error.
+    pub(crate) async fn invoke<T: redis::FromRedisValue>(
+        &self,
+        invocation: ScriptInvocation<'_>,
+    ) -> Result<T, Failure> {
         let call = async {
             match &self.connection {
                 Connection::Single(connection) => {
@@ -169,7 +203,7 @@ impl RedisStore {
                 }
             }
         };
-        within(self.timeout, call).await
+        timed(self.timeout, call).await
     }
 
     async fn claim_now(&self, key: &IdempotencyKey, lease: Duration) -> Result<Claim, StoreError> {
@@ -214,26 +248,38 @@ fn in_flight(token: ClaimToken) -> String {
 }
 
 /// Redis wants whole, positive milliseconds that do not overflow its clock.
-fn millis(duration: Duration) -> u64 {
+pub(crate) fn millis(duration: Duration) -> u64 {
     u64::try_from(duration.as_millis())
         .unwrap_or(u64::MAX)
         .clamp(1, MAX_EXPIRY_MS)
 }
 
-async fn within<T>(
+/// Awaits `call` for at most `timeout`.
+async fn timed<T>(
     timeout: Duration,
     call: impl Future<Output = Result<T, RedisError>>,
-) -> Result<T, StoreError> {
-    // `debug!` only: the Deduplicator already warns once per refused delivery.
+) -> Result<T, Failure> {
     match tokio::time::timeout(timeout, call).await {
         Ok(Ok(value)) => Ok(value),
-        Ok(Err(error)) => {
-            tracing::debug!(%error, "redis idempotency store: command failed");
-            Err(StoreError::new(error))
-        }
-        Err(_) => {
-            tracing::debug!(?timeout, "redis idempotency store: no answer in time");
-            Err(StoreError::timeout(timeout))
+        Ok(Err(error)) => Err(Failure::Redis(error)),
+        Err(_) => Err(Failure::Timeout(timeout)),
+    }
+}
+
+/// Why a command got no answer.
+#[derive(Debug)]
+pub(crate) enum Failure {
+    /// Redis answered with an error, or the connection failed.
+    Redis(RedisError),
+    /// No answer within the timeout.
+    Timeout(Duration),
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Redis(error) => write!(f, "{error}"),
+            Self::Timeout(after) => write!(f, "no answer within {after:?}"),
         }
     }
 }

@@ -12,12 +12,13 @@ pub mod rejection;
 mod secret;
 mod sign;
 mod signature;
+pub mod status;
 pub mod testing;
 mod verify;
 
 pub use event::{
     parse_envelope, DeviceType, Envelope, Event, MessageDelivered, MessageFailed, MessageRead,
-    PayloadError, TemplateStatus, TemplateStatusUpdate,
+    PayloadError, TemplateStatusUpdate,
 };
 pub use secret::Secret;
 pub use sign::sign;

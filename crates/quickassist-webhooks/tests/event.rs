@@ -3,8 +3,8 @@
 
 use chrono::{TimeZone, Utc};
 use quickassist_webhooks::{
-    parse_envelope, testing::PROVIDER_SAMPLE, DeviceType, Envelope, Event, MessageDelivered,
-    TemplateStatus,
+    parse_envelope, status::TemplateStatus, testing::PROVIDER_SAMPLE, DeviceType, Envelope, Event,
+    MessageDelivered,
 };
 use serde::{Deserialize, Serialize};
 

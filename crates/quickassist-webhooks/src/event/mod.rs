@@ -43,4 +43,4 @@ pub use envelope::{parse_envelope, Envelope};
 pub use error::PayloadError;
 pub use kind::Event;
 pub use payload::{MessageDelivered, MessageFailed, MessageRead, TemplateStatusUpdate};
-pub use value::{DeviceType, TemplateStatus};
+pub use value::{DeviceType, MessageStatus, TemplateStatus};

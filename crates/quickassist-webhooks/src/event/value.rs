@@ -81,10 +81,35 @@ open_enum! {
 }
 
 open_enum! {
+    /// A message's delivery status: which of `message.delivered`, `message.read` and
+    /// `message.failed` an event reports (the part after `message.`), or `Other` for a
+    /// `message.*` event this version does not know (`message.sent`, `message.deleted`…).
+    ///
+    /// [`crate::status`] ranks these values to keep a message's status from moving
+    /// backwards when events arrive out of order.
+    ///
+    /// ```
+    /// use quickassist_webhooks::event::MessageStatus;
+    ///
+    /// assert_eq!(MessageStatus::from("read"), MessageStatus::Read);
+    /// assert_eq!(MessageStatus::from("sent"), MessageStatus::Other("sent".into()));
+    /// assert_eq!(MessageStatus::Failed.as_str(), "failed");
+    /// ```
+    MessageStatus {
+        /// `delivered`: the message reached the recipient's device.
+        Delivered = "delivered",
+        /// `read`: the recipient read it (blue ticks).
+        Read = "read",
+        /// `failed`: the provider could not deliver it.
+        Failed = "failed",
+    }
+}
+
+open_enum! {
     /// A template's approval status, in `template.status_update`.
     ///
     /// ```
-    /// use quickassist_webhooks::TemplateStatus;
+    /// use quickassist_webhooks::status::TemplateStatus;
     ///
     /// assert_eq!(TemplateStatus::from("approved"), TemplateStatus::Approved);
     /// assert_eq!(TemplateStatus::from("paused").as_str(), "paused");
@@ -115,5 +140,11 @@ mod tests {
         let status: TemplateStatus = serde_json::from_str(r#""in_appeal""#).unwrap();
         assert_eq!(status, TemplateStatus::Other("in_appeal".into()));
         assert!(serde_json::from_str::<TemplateStatus>("42").is_err());
+        let status: MessageStatus = serde_json::from_str(r#""deleted""#).unwrap();
+        assert_eq!(status, MessageStatus::Other("deleted".into()));
+        assert_eq!(
+            serde_json::to_string(&MessageStatus::Read).unwrap(),
+            r#""read""#
+        );
     }
 }
