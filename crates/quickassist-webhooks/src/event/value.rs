@@ -89,7 +89,7 @@ open_enum! {
     /// backwards when events arrive out of order.
     ///
     /// ```
-    /// use quickassist_webhooks::event::MessageStatus;
+    /// use quickassist_webhooks::status::MessageStatus;
     ///
     /// assert_eq!(MessageStatus::from("read"), MessageStatus::Read);
     /// assert_eq!(MessageStatus::from("sent"), MessageStatus::Other("sent".into()));
