@@ -2,6 +2,7 @@
 
 use std::{fmt, sync::Arc, time::Duration};
 
+use super::Intake;
 use crate::{
     idempotency::{ConfigError, Deduplicator, IdempotencyStore},
     Verifier,
@@ -47,6 +48,7 @@ pub struct Receiver {
 pub(super) struct Config {
     pub(super) verifier: Verifier,
     pub(super) dedup: Option<Deduplicator>,
+    pub(super) intake: Option<Arc<dyn Intake>>,
     pub(super) body_timeout: Option<Duration>,
 }
 
@@ -60,6 +62,7 @@ impl Receiver {
         ReceiverBuilder {
             verifier,
             dedup: Dedup::Default,
+            intake: None,
             body_timeout: Some(DEFAULT_BODY_TIMEOUT),
         }
     }
@@ -80,6 +83,7 @@ impl Receiver {
             config: Arc::new(Config {
                 verifier,
                 dedup: None,
+                intake: None,
                 body_timeout: Some(DEFAULT_BODY_TIMEOUT),
             }),
         }
@@ -94,6 +98,14 @@ impl Receiver {
     #[must_use]
     pub fn deduplicator(&self) -> Option<&Deduplicator> {
         self.config.dedup.as_ref()
+    }
+
+    /// The intake deliveries are stored in; `None` unless built with
+    /// [`ReceiverBuilder::intake`]. When set, [`receive`](Self::receive) stores each verified
+    /// delivery and answers by itself, without calling the handler.
+    #[must_use]
+    pub fn intake(&self) -> Option<&dyn Intake> {
+        self.config.intake.as_deref()
     }
 
     /// The largest body accepted, in bytes.
@@ -114,6 +126,7 @@ impl fmt::Debug for Receiver {
         f.debug_struct("Receiver")
             .field("verifier", &self.config.verifier)
             .field("deduplicator", &self.config.dedup)
+            .field("intake", &self.config.intake)
             .field("body_timeout", &self.config.body_timeout)
             .finish()
     }
@@ -136,6 +149,7 @@ impl fmt::Debug for Receiver {
 pub struct ReceiverBuilder {
     verifier: Verifier,
     dedup: Dedup,
+    intake: Option<Arc<dyn Intake>>,
     body_timeout: Option<Duration>,
 }
 
@@ -167,6 +181,17 @@ impl ReceiverBuilder {
     /// Turns de-duplication off: every verified delivery reaches the handler.
     pub fn without_deduplication(mut self) -> Self {
         self.dedup = Dedup::Off;
+        self
+    }
+
+    /// Receives into `intake` (a durable inbox): each verified delivery is stored and
+    /// answered `200 {"status":"accepted"}` once stored, a copy already stored 200 with
+    /// `x-webhook-duplicate: true`, and a store that fails 503. The handler given to
+    /// [`Receiver::receive`] is never called, and no deduplicator is used (the intake's key
+    /// de-duplicates), whatever [`deduplicator`](Self::deduplicator) or
+    /// [`store`](Self::store) said. See [`Intake`].
+    pub fn intake(mut self, intake: impl Intake) -> Self {
+        self.intake = Some(Arc::new(intake));
         self
     }
 
@@ -212,6 +237,8 @@ impl ReceiverBuilder {
     /// ```
     pub fn build(self) -> Result<Receiver, ConfigError> {
         let dedup = match self.dedup {
+            // The intake's key de-duplicates: a deduplicator would only add a round trip.
+            _ if self.intake.is_some() => None,
             Dedup::Off => None,
             Dedup::Custom(dedup) => Some(dedup),
             Dedup::Default => Some(process_default()?),
@@ -223,6 +250,7 @@ impl ReceiverBuilder {
             config: Arc::new(Config {
                 verifier: self.verifier,
                 dedup,
+                intake: self.intake,
                 body_timeout: self.body_timeout,
             }),
         })
