@@ -1,0 +1,43 @@
+-- The durable inbox: one row per verified delivery, keyed by its webhookId.
+CREATE TABLE quickassist_webhook_inbox (
+    webhook_id      text        PRIMARY KEY,
+    event           text        NOT NULL,
+    -- the verified body, exactly as received
+    body            bytea       NOT NULL,
+    -- which form of the body the signature matched: 'raw' or 'canonical'
+    signed_form     text        NOT NULL CHECK (signed_form IN ('raw', 'canonical')),
+    -- the envelope's signed `timestamp`
+    signed_at       timestamptz NOT NULL,
+    received_at     timestamptz NOT NULL DEFAULT now(),
+    -- deliveries with the same key are processed in signed order when workers are ordered
+    ordering_key    text,
+    status          text        NOT NULL DEFAULT 'pending'
+                                CHECK (status IN ('pending', 'processed', 'dead')),
+    attempts        integer     NOT NULL DEFAULT 0,
+    next_attempt_at timestamptz NOT NULL DEFAULT now(),
+    last_error      text,
+    processed_at    timestamptz
+);
+
+CREATE INDEX quickassist_webhook_inbox_due
+    ON quickassist_webhook_inbox (next_attempt_at) WHERE status = 'pending';
+CREATE INDEX quickassist_webhook_inbox_order
+    ON quickassist_webhook_inbox (ordering_key, signed_at, webhook_id) WHERE status = 'pending';
+CREATE INDEX quickassist_webhook_inbox_processed
+    ON quickassist_webhook_inbox (processed_at) WHERE status = 'processed';
+CREATE INDEX quickassist_webhook_inbox_received
+    ON quickassist_webhook_inbox (received_at);
+
+-- Wakes LISTENing workers when deliveries arrive: once per statement, and PostgreSQL folds
+-- identical notifications of one transaction into one.
+CREATE FUNCTION quickassist_webhook_inbox_notify() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM pg_notify('quickassist_webhook_inbox', '');
+    RETURN NULL;
+END
+$$;
+
+CREATE TRIGGER quickassist_webhook_inbox_notify
+    AFTER INSERT ON quickassist_webhook_inbox
+    FOR EACH STATEMENT EXECUTE FUNCTION quickassist_webhook_inbox_notify();
