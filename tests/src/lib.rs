@@ -7,6 +7,7 @@
 //! assert what the provider would see.
 
 pub mod adversarial;
+pub mod inbox;
 pub mod raw;
 pub mod scenarios;
 pub mod servers;

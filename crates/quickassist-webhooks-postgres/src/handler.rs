@@ -18,23 +18,35 @@ pub type HandlerFuture<'t> = Pin<Box<dyn Future<Output = Result<(), HandlerError
 /// all: exactly-once effects. Returning `Err` (or panicking) rolls the handler's writes
 /// back and schedules another attempt.
 ///
-/// Implemented for closures returning a boxed future:
+/// Implemented for functions and closures returning a [`HandlerFuture`]; a closure needs
+/// [`handler_fn`] to get its signature (lifetimes) right:
 ///
 /// ```
-/// use quickassist_webhooks_postgres::{Handler, HandlerFuture};
+/// use quickassist_webhooks::Envelope;
+/// use quickassist_webhooks_postgres::{handler_fn, Handler, HandlerFuture};
+/// use sqlx::{Postgres, Transaction};
 ///
-/// fn handler() -> impl Handler {
-///     |envelope: quickassist_webhooks::Envelope, tx: &mut sqlx::Transaction<'_, sqlx::Postgres>| -> HandlerFuture<'_> {
-///         Box::pin(async move {
-///             sqlx::query("INSERT INTO seen (webhook_id) VALUES ($1)")
-///                 .bind(&envelope.webhook_id)
-///                 .execute(&mut **tx)
-///                 .await?;
-///             Ok(())
-///         })
-///     }
+/// fn record(envelope: Envelope, tx: &mut Transaction<'_, Postgres>) -> HandlerFuture<'_> {
+///     Box::pin(async move {
+///         sqlx::query("INSERT INTO seen (webhook_id) VALUES ($1)")
+///             .bind(&envelope.webhook_id)
+///             .execute(&mut **tx)
+///             .await?;
+///         Ok(())
+///     })
 /// }
-/// # let _ = handler();
+///
+/// fn takes(_: impl Handler) {}
+/// takes(record);
+///
+/// let table = String::from("seen");
+/// takes(handler_fn(move |envelope, tx| {
+///     let sql = format!("INSERT INTO {table} (webhook_id) VALUES ($1)");
+///     Box::pin(async move {
+///         sqlx::query(&sql).bind(&envelope.webhook_id).execute(&mut **tx).await?;
+///         Ok(())
+///     })
+/// }));
 /// ```
 pub trait Handler: Send + Sync + 'static {
     /// Handles `envelope`, writing through `tx`.
@@ -64,4 +76,31 @@ where
     ) -> HandlerFuture<'t> {
         self(envelope, tx)
     }
+}
+
+/// Gives a closure the signature a [`Handler`] needs (the future borrows the transaction),
+/// which Rust cannot infer through the trait: `handler_fn(|envelope, tx| Box::pin(async
+/// move { … }))`. Returns the closure unchanged.
+///
+/// ```
+/// use std::sync::{atomic::{AtomicUsize, Ordering}, Arc};
+/// use quickassist_webhooks_postgres::{handler_fn, Handler};
+///
+/// let handled = Arc::new(AtomicUsize::new(0));
+/// let counter = Arc::clone(&handled);
+/// let handler = handler_fn(move |_envelope, _tx| {
+///     counter.fetch_add(1, Ordering::Relaxed);
+///     Box::pin(async { Ok(()) })
+/// });
+/// # fn takes(_: impl Handler) {}
+/// takes(handler);
+/// ```
+pub fn handler_fn<F>(handler: F) -> F
+where
+    F: for<'t, 'c> Fn(Envelope<Event>, &'t mut Transaction<'c, Postgres>) -> HandlerFuture<'t>
+        + Send
+        + Sync
+        + 'static,
+{
+    handler
 }

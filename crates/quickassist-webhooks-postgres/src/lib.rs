@@ -14,7 +14,7 @@ mod url;
 mod worker;
 
 pub use error::Error;
-pub use handler::{Handler, HandlerError, HandlerFuture};
+pub use handler::{handler_fn, Handler, HandlerError, HandlerFuture};
 pub use inbox::{Inbox, CHANNEL, DEFAULT_ACQUIRE_TIMEOUT, DEFAULT_MAX_CONNECTIONS};
 pub use ops::{Listed, Selection, Status};
 pub use url::redact_url;

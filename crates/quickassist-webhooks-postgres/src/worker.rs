@@ -75,10 +75,10 @@ const NEXT_DUE: &str = "SELECT min(next_attempt_at) - now() > interval '0' AS la
 ///   message id) are handled in signed order.
 ///
 /// ```no_run
-/// use quickassist_webhooks_postgres::{HandlerFuture, Inbox, Worker};
+/// use quickassist_webhooks_postgres::{handler_fn, Inbox, Worker};
 ///
 /// # async fn demo(inbox: Inbox) {
-/// let worker = Worker::new(inbox, |envelope: quickassist_webhooks::Envelope, tx: &mut sqlx::Transaction<'_, sqlx::Postgres>| -> HandlerFuture<'_> {
+/// let worker = Worker::new(inbox, handler_fn(|envelope, tx| {
 ///     Box::pin(async move {
 ///         sqlx::query("INSERT INTO events (webhook_id) VALUES ($1)")
 ///             .bind(&envelope.webhook_id)
@@ -86,7 +86,7 @@ const NEXT_DUE: &str = "SELECT min(next_attempt_at) - now() > interval '0' AS la
 ///             .await?;
 ///         Ok(())
 ///     })
-/// })
+/// }))
 /// .tasks(4)
 /// .ordered(true);
 /// let running = worker.spawn();
