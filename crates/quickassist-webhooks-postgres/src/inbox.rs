@@ -153,10 +153,7 @@ impl Inbox {
     /// # Ok(()) }
     /// ```
     pub async fn migrate(&self) -> Result<(), Error> {
-        let mut migrator = sqlx::migrate!("./migrations");
-        migrator.set_ignore_missing(true);
-        migrator.run(&self.pool).await?;
-        Ok(())
+        migrate(&self.pool).await
     }
 
     /// Stores `delivery`: what [`Intake::store`] does, as an inherent method.
@@ -220,4 +217,12 @@ fn message_id(envelope: &Envelope<Event>) -> Option<String> {
             .map(str::to_owned),
         _ => None,
     }
+}
+
+/// Applies the embedded migrations that are not applied yet, ignoring the application's own.
+pub(crate) async fn migrate(pool: &PgPool) -> Result<(), Error> {
+    let mut migrator = sqlx::migrate!("./migrations");
+    migrator.set_ignore_missing(true);
+    migrator.run(pool).await?;
+    Ok(())
 }
