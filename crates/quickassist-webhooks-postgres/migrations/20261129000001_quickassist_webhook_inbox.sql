@@ -27,17 +27,3 @@ CREATE INDEX quickassist_webhook_inbox_processed
     ON quickassist_webhook_inbox (processed_at) WHERE status = 'processed';
 CREATE INDEX quickassist_webhook_inbox_received
     ON quickassist_webhook_inbox (received_at);
-
--- Wakes LISTENing workers when deliveries arrive: once per statement, and PostgreSQL folds
--- identical notifications of one transaction into one.
-CREATE FUNCTION quickassist_webhook_inbox_notify() RETURNS trigger
-LANGUAGE plpgsql AS $$
-BEGIN
-    PERFORM pg_notify('quickassist_webhook_inbox', '');
-    RETURN NULL;
-END
-$$;
-
-CREATE TRIGGER quickassist_webhook_inbox_notify
-    AFTER INSERT ON quickassist_webhook_inbox
-    FOR EACH STATEMENT EXECUTE FUNCTION quickassist_webhook_inbox_notify();

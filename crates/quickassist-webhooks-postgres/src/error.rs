@@ -4,6 +4,14 @@
 ///
 /// Its `Display` never shows a password: connection errors come from `sqlx`, which does not
 /// include the URL, and URLs this crate shows go through [`redact_url`](crate::redact_url).
+///
+/// ```
+/// use quickassist_webhooks_postgres::Error;
+///
+/// let error = Error::from(sqlx::Error::PoolTimedOut);
+/// assert!(matches!(error, Error::Database(_)));
+/// assert!(error.to_string().starts_with("database error: "));
+/// ```
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {

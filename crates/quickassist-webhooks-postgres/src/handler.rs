@@ -7,9 +7,19 @@ use sqlx::{Postgres, Transaction};
 
 /// The error a handler fails with: anything, shown (without the body) as the row's
 /// `last_error`.
+///
+/// ```
+/// let error: quickassist_webhooks_postgres::HandlerError = "the CRM is down".into();
+/// assert_eq!(error.to_string(), "the CRM is down");
+/// ```
 pub type HandlerError = Box<dyn Error + Send + Sync>;
 
-/// The boxed future a [`Handler`] returns.
+/// The boxed future a [`Handler`] returns: `Box::pin(async move { … Ok(()) })`.
+///
+/// ```
+/// let done: quickassist_webhooks_postgres::HandlerFuture<'static> = Box::pin(async { Ok(()) });
+/// # let _ = done;
+/// ```
 pub type HandlerFuture<'t> = Pin<Box<dyn Future<Output = Result<(), HandlerError>> + Send + 't>>;
 
 /// Processes one stored delivery inside the transaction that marks it processed.
@@ -26,7 +36,7 @@ pub type HandlerFuture<'t> = Pin<Box<dyn Future<Output = Result<(), HandlerError
 /// use quickassist_webhooks_postgres::{handler_fn, Handler, HandlerFuture};
 /// use sqlx::{Postgres, Transaction};
 ///
-/// fn record(envelope: Envelope, tx: &mut Transaction<'_, Postgres>) -> HandlerFuture<'_> {
+/// fn record<'t>(envelope: Envelope, tx: &'t mut Transaction<'_, Postgres>) -> HandlerFuture<'t> {
 ///     Box::pin(async move {
 ///         sqlx::query("INSERT INTO seen (webhook_id) VALUES ($1)")
 ///             .bind(&envelope.webhook_id)

@@ -1,6 +1,13 @@
 //! [`Inbox`]: the table of verified deliveries, and the [`Intake`] that fills it.
 
-use std::{fmt, sync::Arc, time::Duration};
+use std::{
+    fmt,
+    sync::{
+        atomic::{AtomicBool, Ordering},
+        Arc,
+    },
+    time::Duration,
+};
 
 use quickassist_webhooks::{
     receive::{Delivery, Intake, IntakeError, IntakeFuture, Stored},
@@ -17,12 +24,20 @@ pub const DEFAULT_MAX_CONNECTIONS: u32 = 32;
 /// answered 503: 2 seconds, well inside the provider's patience.
 pub const DEFAULT_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(2);
 
-/// The `NOTIFY` channel new deliveries are announced on.
+/// The `NOTIFY` channel new deliveries are announced on (by the [`Inbox`] that stored them,
+/// and by [`Inbox::retry`] and [`Inbox::replay`]).
+///
+/// ```
+/// assert_eq!(quickassist_webhooks_postgres::CHANNEL, "quickassist_webhook_inbox");
+/// ```
 pub const CHANNEL: &str = "quickassist_webhook_inbox";
 
 const INSERT: &str = "INSERT INTO quickassist_webhook_inbox \
      (webhook_id, event, body, signed_form, signed_at, ordering_key) \
      VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (webhook_id) DO NOTHING";
+
+/// How long an inbox waits to gather new deliveries into one announcement.
+const ANNOUNCE_AFTER: Duration = Duration::from_millis(2);
 
 type KeyFn = dyn Fn(&Envelope<Event>) -> Option<String> + Send + Sync;
 
@@ -56,6 +71,8 @@ pub struct Inbox {
     pool: PgPool,
     key: Arc<KeyFn>,
     shown: Arc<str>,
+    /// Set while an announcement is scheduled and has not started.
+    announcing: Arc<AtomicBool>,
 }
 
 impl Inbox {
@@ -97,6 +114,7 @@ impl Inbox {
             pool,
             key: Arc::new(message_id),
             shown: Arc::from("PgPool"),
+            announcing: Arc::new(AtomicBool::new(false)),
         }
     }
 
@@ -184,10 +202,37 @@ impl Inbox {
             .execute(&self.pool)
             .await?;
         Ok(if inserted.rows_affected() == 1 {
+            self.announce();
             Stored::New
         } else {
             Stored::AlreadyStored
         })
+    }
+
+    /// Wakes idle workers (`NOTIFY` on [`CHANNEL`]) shortly after a new delivery committed.
+    ///
+    /// Not in the INSERT's transaction: a transaction that notifies holds a database-wide
+    /// lock through its commit, which serialised the intake's commits (and their fsyncs:
+    /// no group commit) and cut throughput by three quarters at 8 clients. Instead one
+    /// spawned task per burst notifies, in its own asynchronous-commit transaction, off the
+    /// request path; every delivery that committed before the task clears the flag is
+    /// covered by its notification. Without a runtime, or if it fails, workers poll.
+    fn announce(&self) {
+        if self.announcing.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            self.announcing.store(false, Ordering::Release);
+            return;
+        };
+        let (pool, announcing) = (self.pool.clone(), Arc::clone(&self.announcing));
+        runtime.spawn(async move {
+            tokio::time::sleep(ANNOUNCE_AFTER).await;
+            announcing.store(false, Ordering::Release);
+            if let Err(error) = notify(&pool).await {
+                tracing::debug!(%error, "could not announce new deliveries; workers will poll");
+            }
+        });
     }
 }
 
@@ -225,4 +270,18 @@ pub(crate) async fn migrate(pool: &PgPool) -> Result<(), Error> {
     migrator.set_ignore_missing(true);
     migrator.run(pool).await?;
     Ok(())
+}
+
+/// `NOTIFY` [`CHANNEL`] in a transaction that does not wait for its commit to be flushed (a
+/// lost notification only delays a pick-up until the next poll).
+pub(crate) async fn notify(pool: &PgPool) -> Result<(), sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    sqlx::query("SET LOCAL synchronous_commit = off")
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query("SELECT pg_notify($1, '')")
+        .bind(CHANNEL)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await
 }

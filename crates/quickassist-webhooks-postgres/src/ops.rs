@@ -6,9 +6,15 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use sqlx::FromRow;
 
-use crate::{inbox::CHANNEL, Error, Inbox};
+use crate::{inbox::notify, Error, Inbox};
 
 /// The state of a stored delivery.
+///
+/// ```
+/// use quickassist_webhooks_postgres::Status;
+///
+/// assert_eq!(Status::Pending.as_str(), "pending");
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Status {
@@ -46,6 +52,14 @@ impl Status {
 }
 
 /// Which deliveries an operation applies to.
+///
+/// ```
+/// use quickassist_webhooks_postgres::Selection;
+///
+/// let these = Selection::Ids(vec!["whk_1".into(), "whk_2".into()]);
+/// let last_hour = Selection::ReceivedBetween(chrono::Utc::now() - chrono::Duration::hours(1), chrono::Utc::now());
+/// # let _ = (these, last_hour, Selection::All);
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Selection {
@@ -58,6 +72,14 @@ pub enum Selection {
 }
 
 /// One stored delivery as [`Inbox::list`] shows it (no body: it may hold personal data).
+///
+/// ```no_run
+/// # async fn demo(inbox: quickassist_webhooks_postgres::Inbox) -> Result<(), quickassist_webhooks_postgres::Error> {
+/// for listed in inbox.list(None, 10).await? {
+///     println!("{} {} {:?} after {} attempts", listed.webhook_id, listed.event, listed.status, listed.attempts);
+/// }
+/// # Ok(()) }
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Listed {
@@ -190,11 +212,12 @@ impl Inbox {
             Selection::All => query,
         };
         let requeued = query.execute(&mut *tx).await?.rows_affected();
-        sqlx::query("SELECT pg_notify($1, '')")
-            .bind(CHANNEL)
-            .execute(&mut *tx)
-            .await?;
         tx.commit().await?;
+        if requeued > 0 {
+            // After the commit, so that woken workers see the rows; a failure only delays
+            // the pick-up until the next poll.
+            let _ = notify(self.pool()).await;
+        }
         Ok(requeued)
     }
 

@@ -16,8 +16,16 @@ use tokio::{sync::watch, task::JoinSet};
 use crate::{inbox::CHANNEL, Error, Handler, Inbox};
 
 /// Deliveries one task claims at a time by default.
+///
+/// ```
+/// assert_eq!(quickassist_webhooks_postgres::DEFAULT_BATCH_SIZE, 16);
+/// ```
 pub const DEFAULT_BATCH_SIZE: usize = 16;
 /// Attempts before a delivery is dead by default.
+///
+/// ```
+/// assert_eq!(quickassist_webhooks_postgres::DEFAULT_MAX_ATTEMPTS, 10);
+/// ```
 pub const DEFAULT_MAX_ATTEMPTS: u32 = 10;
 /// The first retry's delay by default (it doubles per attempt, with jitter).
 pub const DEFAULT_BACKOFF_BASE: Duration = Duration::from_secs(1);
@@ -222,8 +230,8 @@ impl<H: Handler> Worker<H> {
     /// Runs the worker until `signal` completes, then shuts it down gracefully.
     ///
     /// ```no_run
-    /// # async fn demo(worker: quickassist_webhooks_postgres::Worker<impl quickassist_webhooks_postgres::Handler>) {
-    /// worker.run_until(async { tokio::signal::ctrl_c().await.ok(); }).await;
+    /// # async fn demo(worker: quickassist_webhooks_postgres::Worker<impl quickassist_webhooks_postgres::Handler>, shutdown_signal: impl std::future::Future<Output = ()>) {
+    /// worker.run_until(shutdown_signal).await; // Ctrl-C, SIGTERM…
     /// # }
     /// ```
     pub async fn run_until(self, signal: impl Future<Output = ()>) {
@@ -243,6 +251,16 @@ impl<H> fmt::Debug for Worker<H> {
 }
 
 /// A running [`Worker`]; [`shutdown`](Self::shutdown) stops it gracefully.
+///
+/// ```no_run
+/// use quickassist_webhooks_postgres::{handler_fn, Inbox, Worker};
+///
+/// # async fn demo(inbox: Inbox, shutdown_signal: impl std::future::Future<Output = ()>) {
+/// let running = Worker::new(inbox, handler_fn(|_, _| Box::pin(async { Ok(()) }))).spawn();
+/// shutdown_signal.await; // Ctrl-C, SIGTERM…
+/// running.shutdown().await; // the batches in hand finish and commit
+/// # }
+/// ```
 #[derive(Debug)]
 pub struct RunningWorker {
     stop: watch::Sender<bool>,

@@ -7,6 +7,12 @@ use std::{error::Error, fmt, future::Future, pin::Pin, sync::Arc};
 use super::Delivery;
 
 /// What [`Intake::store`] did with a delivery.
+///
+/// ```
+/// use quickassist_webhooks::receive::Stored;
+///
+/// assert_ne!(Stored::New, Stored::AlreadyStored);
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Stored {
