@@ -5,7 +5,8 @@
 //!
 //! PostgreSQL refuses to run as root; when the tests run as root (as CI does), `initdb` and
 //! `postgres` run as the unprivileged user `nobody` (through `setpriv`, which `exec`s, so the
-//! child process is the server itself) and the cluster's directory is handed to that user.
+//! child process is the server itself) and the cluster's directory is handed to that user;
+//! the temporary directory (`$TMPDIR`, else `/tmp`) must then be reachable by `nobody`.
 
 use std::{
     net::TcpListener,
