@@ -146,7 +146,10 @@ impl<H: Handler> Worker<H> {
         self
     }
 
-    /// Deliveries claimed per batch (at least 1). A batch commits once, at its end.
+    /// Deliveries claimed per batch (at least 1). A batch commits once, at its end: its
+    /// processed rows (and their handlers' writes) become visible together, and a failed
+    /// commit runs them all again. With slow handlers (calls to other services), prefer
+    /// small batches and more [`tasks`](Self::tasks).
     #[must_use]
     pub fn batch_size(mut self, size: usize) -> Self {
         self.config.batch_size = size.max(1);
