@@ -8,6 +8,7 @@
 
 pub mod adversarial;
 pub mod cancellation;
+pub mod inbox;
 pub mod raw;
 pub mod scenarios;
 pub mod servers;

@@ -33,6 +33,14 @@ pub const DUPLICATE_HEADER: &str = "x-webhook-duplicate";
 /// The provider only looks at the status; the body tells a human reading logs what happened.
 pub const DUPLICATE_BODY: &str = r#"{"status":"duplicate"}"#;
 
+/// Body of the `200 OK` answered for a delivery an [`Intake`](crate::receive::Intake)
+/// stored, to be processed later.
+///
+/// ```
+/// assert_eq!(quickassist_webhooks::rejection::ACCEPTED_BODY, r#"{"status":"accepted"}"#);
+/// ```
+pub const ACCEPTED_BODY: &str = r#"{"status":"accepted"}"#;
+
 /// Content type of every rejection body.
 pub const JSON_CONTENT_TYPE: &str = "application/json";
 

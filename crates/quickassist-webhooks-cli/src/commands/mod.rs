@@ -1,6 +1,7 @@
 //! One module per subcommand; each has its clap `Args` and a `run`.
 
 mod canonical;
+mod inbox;
 mod listen;
 mod sample;
 mod send;
@@ -24,6 +25,8 @@ pub(crate) enum Command {
     Send(send::SendArgs),
     /// Receive webhooks: verify, de-duplicate, print each event, optionally forward it.
     Listen(listen::ListenArgs),
+    /// The PostgreSQL inbox at DATABASE_URL: list deliveries, retry dead ones, replay processed ones.
+    Inbox(inbox::InboxArgs),
 }
 
 impl Command {
@@ -36,6 +39,7 @@ impl Command {
             Self::Sample(args) => sample::run(&args),
             Self::Send(args) => send::run(args),
             Self::Listen(args) => listen::run(args),
+            Self::Inbox(args) => inbox::run(args),
         }
     }
 }

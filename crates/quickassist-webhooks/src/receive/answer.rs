@@ -1,6 +1,6 @@
 //! [`Outcome`] and [`Answer`]: what the pipeline decided, and what the sender is told.
 
-use crate::rejection::{Rejection, DUPLICATE_BODY};
+use crate::rejection::{Rejection, ACCEPTED_BODY, DUPLICATE_BODY};
 
 /// What became of one delivery. The integrations put it in the response extensions, so
 /// logging, metrics and tools read the decision instead of parsing bodies.
@@ -19,21 +19,26 @@ pub enum Outcome {
     /// The handler answered something else, or failed: the delivery was released, so the
     /// provider's retry is processed.
     HandlerFailed,
-    /// The delivery had already been processed: answered 200 without calling the handler.
+    /// The delivery had already been processed (or, with an
+    /// [`Intake`](super::Intake), stored): answered 200 without calling the handler.
     Duplicate,
+    /// The delivery was stored by the receiver's [`Intake`](super::Intake), to be
+    /// processed later: answered `200 {"status":"accepted"}`.
+    Accepted,
     /// Refused before the handler (the [`Rejection`] says why and how it was answered).
     Rejected(Rejection),
 }
 
 impl Outcome {
-    /// A stable name: `processed`, `handler_failed`, `duplicate` or `rejected` (the metric
-    /// label `outcome`).
+    /// A stable name: `processed`, `handler_failed`, `accepted`, `duplicate` or `rejected`
+    /// (the metric label `outcome`).
     #[must_use]
     pub const fn code(&self) -> &'static str {
         match self {
             Self::Processed => "processed",
             Self::HandlerFailed => "handler_failed",
             Self::Duplicate => "duplicate",
+            Self::Accepted => "accepted",
             Self::Rejected(_) => "rejected",
         }
     }
@@ -48,8 +53,8 @@ impl Outcome {
     }
 }
 
-/// A response the pipeline gives itself, without the handler: a rejection or a duplicate's
-/// acknowledgement. Each integration copies it into its own response type: the
+/// A response the pipeline gives itself, without the handler: a rejection, a duplicate's
+/// acknowledgement, or a stored delivery's acknowledgement. Each integration copies it into its own response type: the
 /// [`status`](Self::status), `content-type: application/json`, the
 /// [`body`](Self::body), a `Retry-After` header when [`retry_after`](Self::retry_after) is
 /// set, `x-webhook-duplicate: true` when [`is_duplicate`](Self::is_duplicate), and the
@@ -86,6 +91,24 @@ impl Answer {
         }
     }
 
+    /// The answer to a delivery an [`Intake`](super::Intake) stored: `200`,
+    /// `{"status":"accepted"}`.
+    ///
+    /// ```
+    /// use quickassist_webhooks::receive::{Answer, Outcome};
+    ///
+    /// let answer = Answer::accepted();
+    /// assert_eq!((answer.status(), answer.body()), (200, r#"{"status":"accepted"}"#));
+    /// assert_eq!(answer.outcome(), Outcome::Accepted);
+    /// assert!(!answer.is_duplicate());
+    /// ```
+    #[must_use]
+    pub const fn accepted() -> Self {
+        Self {
+            outcome: Outcome::Accepted,
+        }
+    }
+
     /// The HTTP status.
     #[must_use]
     pub const fn status(&self) -> u16 {
@@ -95,11 +118,13 @@ impl Answer {
         }
     }
 
-    /// The JSON body: `{"error":"<code>"}` or `{"status":"duplicate"}`.
+    /// The JSON body: `{"error":"<code>"}`, `{"status":"duplicate"}` or
+    /// `{"status":"accepted"}`.
     #[must_use]
     pub const fn body(&self) -> &'static str {
         match &self.outcome {
             Outcome::Rejected(rejection) => rejection.json_body(),
+            Outcome::Accepted => ACCEPTED_BODY,
             _ => DUPLICATE_BODY,
         }
     }

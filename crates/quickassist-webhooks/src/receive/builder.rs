@@ -2,6 +2,7 @@
 
 use std::{fmt, sync::Arc, time::Duration};
 
+use super::Intake;
 use crate::{
     accounts::{AccountId, Accounts},
     idempotency::{ConfigError, Deduplicator, IdempotencyStore},
@@ -50,6 +51,7 @@ pub(super) struct Config {
     pub(super) verifier: Verifier,
     pub(super) accounts: Option<Accounts>,
     pub(super) dedup: Option<Deduplicator>,
+    pub(super) intake: Option<Arc<dyn Intake>>,
     pub(super) body_timeout: Option<Duration>,
 }
 
@@ -64,6 +66,7 @@ impl Receiver {
             verifier,
             accounts: None,
             dedup: Dedup::Default,
+            intake: None,
             body_timeout: Some(DEFAULT_BODY_TIMEOUT),
         }
     }
@@ -110,6 +113,7 @@ impl Receiver {
                 verifier,
                 accounts: None,
                 dedup: None,
+                intake: None,
                 body_timeout: Some(DEFAULT_BODY_TIMEOUT),
             }),
         }
@@ -149,6 +153,14 @@ impl Receiver {
         self.config.dedup.as_ref()
     }
 
+    /// The intake deliveries are stored in; `None` unless built with
+    /// [`ReceiverBuilder::intake`]. When set, [`receive`](Self::receive) stores each verified
+    /// delivery and answers by itself, without calling the handler.
+    #[must_use]
+    pub fn intake(&self) -> Option<&dyn Intake> {
+        self.config.intake.as_deref()
+    }
+
     /// The largest body accepted, in bytes.
     #[must_use]
     pub fn max_body(&self) -> usize {
@@ -168,6 +180,7 @@ impl fmt::Debug for Receiver {
             .field("verifier", &self.config.verifier)
             .field("accounts", &self.config.accounts)
             .field("deduplicator", &self.config.dedup)
+            .field("intake", &self.config.intake)
             .field("body_timeout", &self.config.body_timeout)
             .finish()
     }
@@ -191,6 +204,7 @@ pub struct ReceiverBuilder {
     verifier: Verifier,
     accounts: Option<Accounts>,
     dedup: Dedup,
+    intake: Option<Arc<dyn Intake>>,
     body_timeout: Option<Duration>,
 }
 
@@ -222,6 +236,17 @@ impl ReceiverBuilder {
     /// Turns de-duplication off: every verified delivery reaches the handler.
     pub fn without_deduplication(mut self) -> Self {
         self.dedup = Dedup::Off;
+        self
+    }
+
+    /// Receives into `intake` (a durable inbox): each verified delivery is stored and
+    /// answered `200 {"status":"accepted"}` once stored, a copy already stored 200 with
+    /// `x-webhook-duplicate: true`, and a store that fails 503. The handler given to
+    /// [`Receiver::receive`] is never called, and no deduplicator is used (the intake's key
+    /// de-duplicates), whatever [`deduplicator`](Self::deduplicator) or
+    /// [`store`](Self::store) said. See [`Intake`].
+    pub fn intake(mut self, intake: impl Intake) -> Self {
+        self.intake = Some(Arc::new(intake));
         self
     }
 
@@ -267,6 +292,8 @@ impl ReceiverBuilder {
     /// ```
     pub fn build(self) -> Result<Receiver, ConfigError> {
         let dedup = match self.dedup {
+            // The intake's key de-duplicates: a deduplicator would only add a round trip.
+            _ if self.intake.is_some() => None,
             Dedup::Off => None,
             Dedup::Custom(dedup) => Some(dedup),
             Dedup::Default => Some(process_default()?),
@@ -279,6 +306,7 @@ impl ReceiverBuilder {
                 verifier: self.verifier,
                 accounts: self.accounts,
                 dedup,
+                intake: self.intake,
                 body_timeout: self.body_timeout,
             }),
         })

@@ -8,7 +8,7 @@ use serde::de::DeserializeOwned;
 
 use super::{
     body::{read_chunks, BodyBuffer},
-    observe, Answer, Outcome, Receiver, RequestHead,
+    observe, Answer, Intake, Outcome, Receiver, RequestHead, Stored,
 };
 use crate::{
     accounts::AccountId,
@@ -100,8 +100,8 @@ pub enum Received<Req, Res> {
         /// The decision, for the response extensions.
         outcome: Outcome,
     },
-    /// The pipeline answered by itself (a rejection or a duplicate); the request is given
-    /// back unused, for frameworks that build responses from it.
+    /// The pipeline answered by itself (a rejection, a duplicate, or a delivery stored by
+    /// the [`Intake`]); the request is given back unused, for frameworks that build responses from it.
     Answered {
         /// The request, unused.
         request: Req,
@@ -158,6 +158,11 @@ impl Receiver {
 
     /// Drives one request through the whole pipeline.
     ///
+    /// With an [`Intake`] ([`ReceiverBuilder::intake`](super::ReceiverBuilder::intake)), a
+    /// verified delivery is stored and answered by the pipeline
+    /// ([`Received::Answered`] with [`Outcome::Accepted`], a duplicate, or 503); `call` is
+    /// never called.
+    ///
     /// `request` is the framework's request, passed back untouched when the pipeline
     /// answers by itself, or handed to `call` with the [`Delivery`] when the handler should
     /// run; `status_of` tells the HTTP status of the handler's response (an `Err` from the
@@ -200,6 +205,14 @@ impl Receiver {
                 };
             }
         };
+        if let Some(intake) = &self.config.intake {
+            let answer = self.store(intake.as_ref(), &delivery).await;
+            return Received::Answered {
+                request,
+                answer,
+                envelope: Some(delivery.envelope),
+            };
+        }
         let admission = match &self.config.dedup {
             None => Ok(Admission::Unguarded),
             Some(dedup) => {
@@ -269,6 +282,19 @@ impl Receiver {
         };
         observe::handled(outcome, &webhook_id);
         Received::Handled { response, outcome }
+    }
+
+    /// The intake mode's answer: the delivery stored, already stored, or not storable.
+    async fn store(&self, intake: &dyn Intake, delivery: &Delivery) -> Answer {
+        let webhook_id = Some(delivery.envelope.webhook_id.as_str());
+        match intake.store(delivery).await {
+            Ok(Stored::New) => observe::answered(Answer::accepted(), webhook_id, None),
+            Ok(_) => observe::answered(Answer::duplicate(), webhook_id, None),
+            Err(error) => {
+                observe::store_unavailable(webhook_id, &error);
+                Answer::rejected(Rejection::StoreUnavailable)
+            }
+        }
     }
 
     async fn accept_in_span<S, D, E>(

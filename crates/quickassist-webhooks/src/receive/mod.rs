@@ -32,6 +32,11 @@
 //! | idempotency store unreachable (fail-closed)               | `503 store_unavailable`        |
 //! | first delivery                                            | the handler's response         |
 //!
+//! With an [`Intake`] ([`ReceiverBuilder::intake`], a durable inbox), steps 4 and 5 are
+//! replaced by storing the delivery: `200 {"status":"accepted"}` once stored, `200` +
+//! `x-webhook-duplicate` for a copy already stored, `503 store_unavailable` when the store
+//! fails; the handler is not called on the request path.
+//!
 //! # Observability
 //!
 //! Each delivery runs in a `debug` span named `webhook` with `webhook_id` and `event`
@@ -43,7 +48,7 @@
 //!
 //! | name | kind | labels | unit |
 //! |------|------|--------|------|
-//! | `quickassist_webhooks_deliveries_total` | counter | `outcome` (`processed`, `handler_failed`, `duplicate`, `rejected`), `reason` (the rejection code, or `none`) | deliveries |
+//! | `quickassist_webhooks_deliveries_total` | counter | `outcome` (`processed`, `handler_failed`, `accepted`, `duplicate`, `rejected`), `reason` (the rejection code, or `none`) | deliveries |
 //! | `quickassist_webhooks_delivery_lag_seconds` | histogram | | seconds from the signed `timestamp` to receipt |
 //! | `quickassist_webhooks_handler_duration_seconds` | histogram | | seconds in the handler |
 //!
@@ -56,6 +61,7 @@ mod body;
 mod builder;
 mod flow;
 mod head;
+mod intake;
 mod observe;
 
 pub use answer::{Answer, Outcome};
@@ -63,4 +69,5 @@ pub use body::{BodyBuffer, INITIAL_RESERVE};
 pub use builder::{Receiver, ReceiverBuilder, DEFAULT_BODY_TIMEOUT};
 pub use flow::{parse_verified, Delivery, Received};
 pub use head::RequestHead;
+pub use intake::{Intake, IntakeError, IntakeFuture, Stored};
 pub use observe::{DELIVERIES_TOTAL, DELIVERY_LAG_SECONDS, HANDLER_DURATION_SECONDS};

@@ -6,7 +6,7 @@ use std::{fmt::Display, time::Duration};
 use tracing::Span;
 
 use super::{Answer, Outcome};
-use crate::{accounts::AccountId, idempotency::StoreError, Envelope, Event};
+use crate::{accounts::AccountId, Envelope, Event};
 
 /// Name of the counter of outcomes, labelled `outcome` and `reason`.
 pub const DELIVERIES_TOTAL: &str = "quickassist_webhooks_deliveries_total";
@@ -72,12 +72,12 @@ pub(super) fn answered(
 
 /// The one event for a delivery refused because the store failed: `warn`, an operator
 /// must know.
-pub(super) fn store_unavailable(webhook_id: Option<&str>, error: &StoreError) {
+pub(super) fn store_unavailable(webhook_id: Option<&str>, error: &dyn Display) {
     tracing::warn!(
         reason = "store_unavailable",
         webhook_id,
         %error,
-        "refusing the delivery (503) rather than risk processing it twice"
+        "refusing the delivery (503): the provider retries it"
     );
     count(Outcome::Rejected(
         crate::rejection::Rejection::StoreUnavailable,

@@ -1,0 +1,173 @@
+//! `qa-webhooks inbox list | retry | replay`: the PostgreSQL inbox from a shell.
+
+use chrono::{DateTime, Utc};
+use quickassist_webhooks_postgres::{redact_url, Inbox, Listed, Selection, Status};
+
+use super::write_stdout;
+use crate::failure::{Failure, Outcome};
+
+/// Arguments of `inbox`.
+#[derive(Debug, clap::Args)]
+#[command(
+    long_about = "Inspect and operate the durable inbox (quickassist-webhooks-postgres) in the \
+                  database at DATABASE_URL: list deliveries, retry dead ones, replay processed \
+                  ones. The URL's password is never printed."
+)]
+pub(crate) struct InboxArgs {
+    #[command(subcommand)]
+    action: Action,
+}
+
+#[derive(Debug, clap::Subcommand)]
+enum Action {
+    /// List deliveries, newest first: id, event, status, attempts, receive time, last error.
+    List {
+        /// Only deliveries in this state.
+        #[arg(long, value_enum)]
+        status: Option<StatusArg>,
+        /// At most this many.
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+    },
+    /// Make dead deliveries pending again (attempts reset); workers pick them up at once.
+    Retry(SelectionArgs),
+    /// Make processed deliveries pending again, so the handler runs for them once more.
+    Replay(SelectionArgs),
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum StatusArg {
+    Pending,
+    Processed,
+    Dead,
+}
+
+/// Which deliveries: ids, a receive-time range, or all.
+#[derive(Debug, clap::Args)]
+#[group(required = true, multiple = true)]
+struct SelectionArgs {
+    /// These webhookIds.
+    #[arg(value_name = "WEBHOOK_ID", conflicts_with_all = ["since", "until", "all"])]
+    ids: Vec<String>,
+    /// Those received at or after this time (RFC 3339, e.g. 2026-01-15T10:30:00Z).
+    #[arg(long, value_name = "TIME", value_parser = parse_time, conflicts_with = "all")]
+    since: Option<DateTime<Utc>>,
+    /// Those received before this time (RFC 3339); default: now.
+    #[arg(long, value_name = "TIME", value_parser = parse_time, conflicts_with = "all")]
+    until: Option<DateTime<Utc>>,
+    /// All of them.
+    #[arg(long)]
+    all: bool,
+}
+
+fn parse_time(text: &str) -> Result<DateTime<Utc>, String> {
+    DateTime::parse_from_rfc3339(text)
+        .map(|time| time.with_timezone(&Utc))
+        .map_err(|error| format!("not an RFC 3339 time ({error})"))
+}
+
+impl SelectionArgs {
+    fn selection(&self) -> Selection {
+        if self.all {
+            Selection::All
+        } else if !self.ids.is_empty() {
+            Selection::Ids(self.ids.clone())
+        } else {
+            Selection::ReceivedBetween(
+                self.since.unwrap_or(DateTime::<Utc>::MIN_UTC),
+                self.until.unwrap_or_else(Utc::now),
+            )
+        }
+    }
+}
+
+pub(crate) fn run(args: InboxArgs) -> Outcome {
+    let url = std::env::var("DATABASE_URL")
+        .map_err(|_| Failure::usage("DATABASE_URL is not set: the inbox's database URL"))?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|error| Failure::usage(format!("cannot start the async runtime: {error}")))?;
+    runtime.block_on(async {
+        let inbox = Inbox::connect(&url).await.map_err(|error| {
+            Failure::usage(hide(
+                &url,
+                format!("cannot connect to {}: {error}", redact_url(&url)),
+            ))
+        })?;
+        let failed = |error: quickassist_webhooks_postgres::Error| {
+            Failure::usage(hide(&url, error.to_string()))
+        };
+        match args.action {
+            Action::List { status, limit } => {
+                let status = status.map(|status| match status {
+                    StatusArg::Pending => Status::Pending,
+                    StatusArg::Processed => Status::Processed,
+                    StatusArg::Dead => Status::Dead,
+                });
+                let listed = inbox.list(status, limit).await.map_err(failed)?;
+                write_stdout(table(&listed).as_bytes())
+            }
+            Action::Retry(selection) => {
+                let count = inbox.retry(&selection.selection()).await.map_err(failed)?;
+                write_stdout(format!("retried {count} dead deliveries\n").as_bytes())
+            }
+            Action::Replay(selection) => {
+                let count = inbox.replay(&selection.selection()).await.map_err(failed)?;
+                write_stdout(format!("replaying {count} processed deliveries\n").as_bytes())
+            }
+        }
+    })
+}
+
+/// One line per delivery, tab-separated: id, event, status, attempts, received, last error.
+fn table(listed: &[Listed]) -> String {
+    let mut out = String::from("WEBHOOK_ID\tEVENT\tSTATUS\tATTEMPTS\tRECEIVED_AT\tLAST_ERROR\n");
+    for delivery in listed {
+        out.push_str(&format!(
+            "{}\t{}\t{}\t{}\t{}\t{}\n",
+            delivery.webhook_id,
+            delivery.event,
+            delivery.status.as_str(),
+            delivery.attempts,
+            delivery
+                .received_at
+                .to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            delivery
+                .last_error
+                .as_deref()
+                .unwrap_or("-")
+                .replace(['\n', '\t'], " "),
+        ));
+    }
+    out
+}
+
+/// `message` with the URL's password, should a backend ever echo it, replaced by `***`.
+fn hide(url: &str, message: String) -> String {
+    let password = url
+        .split_once("://")
+        .and_then(|(_, rest)| rest.split(['/', '?', '#']).next())
+        .and_then(|authority| authority.rsplit_once('@'))
+        .and_then(|(userinfo, _)| userinfo.split_once(':'))
+        .map(|(_, password)| password)
+        .filter(|password| !password.is_empty());
+    match password {
+        Some(password) => message.replace(password, "***"),
+        None => message,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::hide;
+
+    #[test]
+    fn a_password_echoed_in_an_error_is_hidden() {
+        assert_eq!(
+            hide("postgres://u:s3cret@h/d", "auth failed for s3cret".into()),
+            "auth failed for ***"
+        );
+        assert_eq!(hide("postgres://h/d", "x".into()), "x");
+    }
+}

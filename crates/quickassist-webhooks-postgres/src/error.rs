@@ -1,0 +1,24 @@
+//! [`Error`]: what can go wrong talking to PostgreSQL.
+
+/// An error of the inbox, its workers or its operations.
+///
+/// Its `Display` never shows a password: connection errors come from `sqlx`, which does not
+/// include the URL, and URLs this crate shows go through [`redact_url`](crate::redact_url).
+///
+/// ```
+/// use quickassist_webhooks_postgres::Error;
+///
+/// let error = Error::from(sqlx::Error::PoolTimedOut);
+/// assert!(matches!(error, Error::Database(_)));
+/// assert!(error.to_string().starts_with("database error: "));
+/// ```
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The database refused or failed a query, or could not be reached.
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    /// Applying the embedded migrations failed.
+    #[error("migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+}

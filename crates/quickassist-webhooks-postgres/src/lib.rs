@@ -1,0 +1,26 @@
+#![doc = include_str!("../README.md")]
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+mod error;
+mod handler;
+mod inbox;
+mod ops;
+mod store;
+#[cfg(feature = "test-server")]
+#[cfg_attr(docsrs, doc(cfg(feature = "test-server")))]
+pub mod test_server;
+mod url;
+mod worker;
+
+pub use error::Error;
+pub use handler::{handler_fn, Handler, HandlerError, HandlerFuture};
+pub use inbox::{Inbox, CHANNEL, DEFAULT_ACQUIRE_TIMEOUT, DEFAULT_MAX_CONNECTIONS};
+pub use ops::{Listed, Selection, Status};
+pub use store::{PostgresStore, DEFAULT_STORE_TIMEOUT};
+pub use url::redact_url;
+pub use worker::{
+    RunningWorker, Worker, DEFAULT_BACKOFF_BASE, DEFAULT_BACKOFF_MAX, DEFAULT_BATCH_SIZE,
+    DEFAULT_MAX_ATTEMPTS, DEFAULT_POLL_INTERVAL,
+};

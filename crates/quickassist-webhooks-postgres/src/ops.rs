@@ -1,0 +1,250 @@
+//! Operations on the inbox: listing, retrying dead deliveries, replaying processed ones,
+//! and retention.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use sqlx::FromRow;
+
+use crate::{inbox::notify, Error, Inbox};
+
+/// The state of a stored delivery.
+///
+/// ```
+/// use quickassist_webhooks_postgres::Status;
+///
+/// assert_eq!(Status::Pending.as_str(), "pending");
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Status {
+    /// Waiting to be processed (or to be attempted again).
+    Pending,
+    /// Processed: the handler's transaction committed.
+    Processed,
+    /// Failed its maximum number of attempts; [`Inbox::retry`] brings it back.
+    Dead,
+}
+
+impl Status {
+    /// The name stored in the `status` column: `pending`, `processed` or `dead`.
+    ///
+    /// ```
+    /// assert_eq!(quickassist_webhooks_postgres::Status::Dead.as_str(), "dead");
+    /// ```
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Processed => "processed",
+            Self::Dead => "dead",
+        }
+    }
+
+    fn parse(status: &str) -> Option<Self> {
+        match status {
+            "pending" => Some(Self::Pending),
+            "processed" => Some(Self::Processed),
+            "dead" => Some(Self::Dead),
+            _ => None,
+        }
+    }
+}
+
+/// Which deliveries an operation applies to.
+///
+/// ```
+/// use quickassist_webhooks_postgres::Selection;
+///
+/// let these = Selection::Ids(vec!["whk_1".into(), "whk_2".into()]);
+/// let last_hour = Selection::ReceivedBetween(chrono::Utc::now() - chrono::Duration::hours(1), chrono::Utc::now());
+/// # let _ = (these, last_hour, Selection::All);
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Selection {
+    /// These `webhookId`s.
+    Ids(Vec<String>),
+    /// Those received in `[from, to)`.
+    ReceivedBetween(DateTime<Utc>, DateTime<Utc>),
+    /// All of them.
+    All,
+}
+
+/// One stored delivery as [`Inbox::list`] shows it (no body: it may hold personal data).
+///
+/// ```no_run
+/// # async fn demo(inbox: quickassist_webhooks_postgres::Inbox) -> Result<(), quickassist_webhooks_postgres::Error> {
+/// for listed in inbox.list(None, 10).await? {
+///     println!("{} {} {:?} after {} attempts", listed.webhook_id, listed.event, listed.status, listed.attempts);
+/// }
+/// # Ok(()) }
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Listed {
+    /// The delivery's `webhookId`.
+    pub webhook_id: String,
+    /// The event name.
+    pub event: String,
+    /// Its state.
+    pub status: Status,
+    /// Attempts made so far.
+    pub attempts: i32,
+    /// When it was stored.
+    pub received_at: DateTime<Utc>,
+    /// When it was processed.
+    pub processed_at: Option<DateTime<Utc>>,
+    /// The last attempt's error.
+    pub last_error: Option<String>,
+}
+
+#[derive(FromRow)]
+struct Row {
+    webhook_id: String,
+    event: String,
+    status: String,
+    attempts: i32,
+    received_at: DateTime<Utc>,
+    processed_at: Option<DateTime<Utc>>,
+    last_error: Option<String>,
+}
+
+/// `WHERE` for a selection; binds `$1` (ids) or `$1`, `$2` (range) after `status = $0`.
+fn selection_sql(selection: &Selection) -> &'static str {
+    match selection {
+        Selection::Ids(_) => "webhook_id = ANY($2)",
+        Selection::ReceivedBetween(..) => "received_at >= $2 AND received_at < $3",
+        Selection::All => "true",
+    }
+}
+
+impl Inbox {
+    /// The deliveries in `status` (all when `None`), newest first, at most `limit`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Database`] when the query fails.
+    ///
+    /// ```no_run
+    /// # async fn demo(inbox: quickassist_webhooks_postgres::Inbox) -> Result<(), quickassist_webhooks_postgres::Error> {
+    /// use quickassist_webhooks_postgres::Status;
+    /// for delivery in inbox.list(Some(Status::Dead), 50).await? {
+    ///     println!("{} {}: {:?}", delivery.webhook_id, delivery.event, delivery.last_error);
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub async fn list(&self, status: Option<Status>, limit: u32) -> Result<Vec<Listed>, Error> {
+        let rows: Vec<Row> = sqlx::query_as(
+            "SELECT webhook_id, event, status, attempts, received_at, processed_at, last_error \
+             FROM quickassist_webhook_inbox WHERE ($1::text IS NULL OR status = $1) \
+             ORDER BY received_at DESC, webhook_id LIMIT $2",
+        )
+        .bind(status.map(Status::as_str))
+        .bind(i64::from(limit))
+        .fetch_all(self.pool())
+        .await?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|row| {
+                Some(Listed {
+                    status: Status::parse(&row.status)?,
+                    webhook_id: row.webhook_id,
+                    event: row.event,
+                    attempts: row.attempts,
+                    received_at: row.received_at,
+                    processed_at: row.processed_at,
+                    last_error: row.last_error,
+                })
+            })
+            .collect())
+    }
+
+    /// Makes the selected **dead** deliveries pending again, due now, with their attempts
+    /// reset; returns how many. Workers pick them up at once.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Database`] when the update fails.
+    ///
+    /// ```no_run
+    /// # async fn demo(inbox: quickassist_webhooks_postgres::Inbox) -> Result<(), quickassist_webhooks_postgres::Error> {
+    /// use quickassist_webhooks_postgres::Selection;
+    /// let retried = inbox.retry(&Selection::Ids(vec!["whk_abc123".into()])).await?;
+    /// # let _ = retried;
+    /// # Ok(()) }
+    /// ```
+    pub async fn retry(&self, selection: &Selection) -> Result<u64, Error> {
+        self.requeue(super::Status::Dead, selection).await
+    }
+
+    /// Makes the selected **processed** deliveries pending again, so the handler runs for
+    /// them once more (after a fix to the handler, say); returns how many.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Database`] when the update fails.
+    ///
+    /// ```no_run
+    /// # async fn demo(inbox: quickassist_webhooks_postgres::Inbox) -> Result<(), quickassist_webhooks_postgres::Error> {
+    /// use quickassist_webhooks_postgres::Selection;
+    /// let since = chrono::Utc::now() - chrono::Duration::hours(1);
+    /// inbox.replay(&Selection::ReceivedBetween(since, chrono::Utc::now())).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn replay(&self, selection: &Selection) -> Result<u64, Error> {
+        self.requeue(super::Status::Processed, selection).await
+    }
+
+    async fn requeue(&self, from: Status, selection: &Selection) -> Result<u64, Error> {
+        let sql = format!(
+            "UPDATE quickassist_webhook_inbox \
+             SET status = 'pending', attempts = 0, next_attempt_at = now(), last_error = NULL, \
+                 processed_at = NULL \
+             WHERE status = $1 AND {}",
+            selection_sql(selection)
+        );
+        let mut tx = self.pool().begin().await?;
+        let query = sqlx::query(&sql).bind(from.as_str());
+        let query = match selection {
+            Selection::Ids(ids) => query.bind(ids),
+            Selection::ReceivedBetween(from, to) => query.bind(from).bind(to),
+            Selection::All => query,
+        };
+        let requeued = query.execute(&mut *tx).await?.rows_affected();
+        tx.commit().await?;
+        if requeued > 0 {
+            // After the commit, so that woken workers see the rows; a failure only delays
+            // the pick-up until the next poll.
+            let _ = notify(self.pool()).await;
+        }
+        Ok(requeued)
+    }
+
+    /// Retention: deletes the deliveries processed more than `older_than` ago; returns
+    /// how many. Run it periodically (the `webhookId`s deleted are then accepted again if
+    /// the provider ever re-sent them, so keep them longer than its retry window).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Database`] when the delete fails.
+    ///
+    /// ```no_run
+    /// # async fn demo(inbox: quickassist_webhooks_postgres::Inbox) -> Result<(), quickassist_webhooks_postgres::Error> {
+    /// let deleted = inbox.purge_processed(std::time::Duration::from_secs(7 * 86_400)).await?;
+    /// # let _ = deleted;
+    /// # Ok(()) }
+    /// ```
+    pub async fn purge_processed(&self, older_than: Duration) -> Result<u64, Error> {
+        let millis = i64::try_from(older_than.as_millis()).unwrap_or(i64::MAX);
+        let deleted = sqlx::query(
+            "DELETE FROM quickassist_webhook_inbox WHERE status = 'processed' \
+             AND processed_at < now() - $1 * interval '1 millisecond'",
+        )
+        .bind(millis)
+        .execute(self.pool())
+        .await?
+        .rows_affected();
+        Ok(deleted)
+    }
+}

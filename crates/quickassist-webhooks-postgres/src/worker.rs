@@ -1,0 +1,479 @@
+//! [`Worker`]: processes stored deliveries with the application's [`Handler`].
+
+use std::{
+    fmt,
+    future::Future,
+    panic::AssertUnwindSafe,
+    sync::Arc,
+    time::{Duration, Instant},
+};
+
+use futures_util::FutureExt;
+use quickassist_webhooks::{idempotency::ClaimToken, parse_envelope, Event};
+use sqlx::{postgres::PgListener, Acquire, PgPool, Postgres, Transaction};
+use tokio::{sync::watch, task::JoinSet};
+
+use crate::{inbox::CHANNEL, Error, Handler, Inbox};
+
+/// Deliveries one task claims at a time by default.
+///
+/// ```
+/// assert_eq!(quickassist_webhooks_postgres::DEFAULT_BATCH_SIZE, 16);
+/// ```
+pub const DEFAULT_BATCH_SIZE: usize = 16;
+/// Attempts before a delivery is dead by default.
+///
+/// ```
+/// assert_eq!(quickassist_webhooks_postgres::DEFAULT_MAX_ATTEMPTS, 10);
+/// ```
+pub const DEFAULT_MAX_ATTEMPTS: u32 = 10;
+/// The first retry's delay by default (it doubles per attempt, with jitter).
+pub const DEFAULT_BACKOFF_BASE: Duration = Duration::from_secs(1);
+/// The longest delay between attempts by default.
+pub const DEFAULT_BACKOFF_MAX: Duration = Duration::from_secs(3600);
+/// How often an idle worker looks for due deliveries when no notification came (a lost
+/// `LISTEN` connection, retries coming due) by default.
+pub const DEFAULT_POLL_INTERVAL: Duration = Duration::from_secs(1);
+
+/// Claims due rows of all unordered deliveries.
+const CLAIM: &str = "SELECT webhook_id, body, attempts FROM quickassist_webhook_inbox \
+     WHERE status = 'pending' AND next_attempt_at <= now() \
+     ORDER BY next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED";
+
+/// Claims due rows that are the first pending delivery of their key (in signed order), so
+/// a key's later deliveries wait for its earlier ones, wherever they are being processed.
+const CLAIM_ORDERED: &str = "SELECT i.webhook_id, i.body, i.attempts \
+     FROM quickassist_webhook_inbox i \
+     WHERE i.status = 'pending' AND i.next_attempt_at <= now() \
+       AND (i.ordering_key IS NULL OR NOT EXISTS ( \
+         SELECT 1 FROM quickassist_webhook_inbox e \
+         WHERE e.ordering_key = i.ordering_key AND e.status = 'pending' \
+           AND (e.signed_at, e.webhook_id) < (i.signed_at, i.webhook_id))) \
+     ORDER BY i.next_attempt_at LIMIT $1 FOR UPDATE OF i SKIP LOCKED";
+
+const MARK_PROCESSED: &str = "UPDATE quickassist_webhook_inbox \
+     SET status = 'processed', processed_at = now(), attempts = attempts + 1, last_error = NULL \
+     WHERE webhook_id = $1";
+
+const MARK_FAILED: &str = "UPDATE quickassist_webhook_inbox \
+     SET attempts = attempts + 1, last_error = $2, \
+         status = CASE WHEN attempts + 1 >= $3 THEN 'dead' ELSE 'pending' END, \
+         next_attempt_at = now() + $4 * interval '1 millisecond' \
+     WHERE webhook_id = $1";
+
+const NEXT_DUE: &str = "SELECT min(next_attempt_at) - now() > interval '0' AS later, \
+     extract(epoch FROM min(next_attempt_at) - now())::float8 AS seconds \
+     FROM quickassist_webhook_inbox WHERE status = 'pending'";
+
+/// Processes the deliveries of an [`Inbox`]: claims due rows in batches with
+/// `FOR UPDATE SKIP LOCKED`, parses each into an [`Envelope`](quickassist_webhooks::Envelope)
+/// and runs the [`Handler`] inside a transaction (a savepoint of the batch's transaction)
+/// that also marks the row processed.
+///
+/// - New rows are picked up within milliseconds (`LISTEN`/`NOTIFY`), with polling every
+///   [`poll_interval`](Self::poll_interval) as the fallback.
+/// - A failing (or panicking) handler: its writes roll back, `attempts + 1`, and the next
+///   attempt comes after an exponential backoff with jitter; after
+///   [`max_attempts`](Self::max_attempts) the row is `dead`
+///   ([`Inbox::retry`] brings it back).
+/// - A worker that dies mid-batch holds its rows only in its open transaction: PostgreSQL
+///   rolls it back and the rows are claimed again. Any number of workers, in any number of
+///   processes, share one table.
+/// - [`ordered`](Self::ordered): deliveries with the same ordering key (default: the
+///   message id) are handled in signed order.
+///
+/// ```no_run
+/// use quickassist_webhooks_postgres::{handler_fn, Inbox, Worker};
+///
+/// # async fn demo(inbox: Inbox) {
+/// let worker = Worker::new(inbox, handler_fn(|envelope, tx| {
+///     Box::pin(async move {
+///         sqlx::query("INSERT INTO events (webhook_id) VALUES ($1)")
+///             .bind(&envelope.webhook_id)
+///             .execute(&mut **tx)
+///             .await?;
+///         Ok(())
+///     })
+/// }))
+/// .tasks(4)
+/// .ordered(true);
+/// let running = worker.spawn();
+/// // … on shutdown: finishes the batches in hand, then returns.
+/// running.shutdown().await;
+/// # }
+/// ```
+pub struct Worker<H> {
+    inbox: Inbox,
+    handler: Arc<H>,
+    config: Config,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Config {
+    tasks: usize,
+    batch_size: usize,
+    max_attempts: u32,
+    backoff_base: Duration,
+    backoff_max: Duration,
+    poll_interval: Duration,
+    ordered: bool,
+}
+
+impl<H: Handler> Worker<H> {
+    /// A worker of `inbox` running `handler`, with one task and the defaults
+    /// ([`DEFAULT_BATCH_SIZE`], [`DEFAULT_MAX_ATTEMPTS`], [`DEFAULT_BACKOFF_BASE`],
+    /// [`DEFAULT_BACKOFF_MAX`], [`DEFAULT_POLL_INTERVAL`], unordered).
+    pub fn new(inbox: Inbox, handler: H) -> Self {
+        Self {
+            inbox,
+            handler: Arc::new(handler),
+            config: Config {
+                tasks: 1,
+                batch_size: DEFAULT_BATCH_SIZE,
+                max_attempts: DEFAULT_MAX_ATTEMPTS,
+                backoff_base: DEFAULT_BACKOFF_BASE,
+                backoff_max: DEFAULT_BACKOFF_MAX,
+                poll_interval: DEFAULT_POLL_INTERVAL,
+                ordered: false,
+            },
+        }
+    }
+
+    /// Concurrent tasks, each claiming and processing its own batches (at least 1).
+    #[must_use]
+    pub fn tasks(mut self, tasks: usize) -> Self {
+        self.config.tasks = tasks.max(1);
+        self
+    }
+
+    /// Deliveries claimed per batch (at least 1). A batch commits once, at its end: its
+    /// processed rows (and their handlers' writes) become visible together, and a failed
+    /// commit runs them all again. With slow handlers (calls to other services), prefer
+    /// small batches and more [`tasks`](Self::tasks).
+    #[must_use]
+    pub fn batch_size(mut self, size: usize) -> Self {
+        self.config.batch_size = size.max(1);
+        self
+    }
+
+    /// Attempts before a delivery is marked `dead` (at least 1).
+    #[must_use]
+    pub fn max_attempts(mut self, attempts: u32) -> Self {
+        self.config.max_attempts = attempts.max(1);
+        self
+    }
+
+    /// The delay before the second attempt (`base`, doubling per attempt) and the longest
+    /// delay (`max`). Each delay is drawn between half and all of its value (jitter).
+    #[must_use]
+    pub fn backoff(mut self, base: Duration, max: Duration) -> Self {
+        self.config.backoff_base = base;
+        self.config.backoff_max = max.max(base);
+        self
+    }
+
+    /// How often an idle worker looks for due deliveries without a notification.
+    #[must_use]
+    pub fn poll_interval(mut self, interval: Duration) -> Self {
+        self.config.poll_interval = interval;
+        self
+    }
+
+    /// Handles deliveries with the same ordering key one at a time, in the order they were
+    /// signed (see [`Inbox::ordering_key`]).
+    #[must_use]
+    pub fn ordered(mut self, ordered: bool) -> Self {
+        self.config.ordered = ordered;
+        self
+    }
+
+    /// Claims one batch of due deliveries and processes it; returns how many were claimed
+    /// (0 when none is due). What each task does in a loop; useful in tests and one-shot
+    /// jobs.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Database`] when the batch could not be claimed or committed (its rows are
+    /// then claimed again later; the handler's writes rolled back with the batch).
+    ///
+    /// ```no_run
+    /// # async fn demo(worker: quickassist_webhooks_postgres::Worker<impl quickassist_webhooks_postgres::Handler>) -> Result<(), quickassist_webhooks_postgres::Error> {
+    /// while worker.process_batch().await? > 0 {}
+    /// # Ok(()) }
+    /// ```
+    pub async fn process_batch(&self) -> Result<usize, Error> {
+        process_batch(self.inbox.pool(), self.handler.as_ref(), &self.config).await
+    }
+
+    /// Starts the worker's tasks (and its `LISTEN` connection) on the current tokio
+    /// runtime; [`RunningWorker::shutdown`] stops them.
+    #[must_use = "dropping the handle lets the worker run until the runtime stops"]
+    pub fn spawn(self) -> RunningWorker {
+        let (stop, stopped) = watch::channel(false);
+        let wake = Arc::new(tokio::sync::Notify::new());
+        let mut tasks = JoinSet::new();
+        tasks.spawn(listen(
+            self.inbox.pool().clone(),
+            Arc::clone(&wake),
+            stopped.clone(),
+        ));
+        for _ in 0..self.config.tasks {
+            tasks.spawn(run_task(
+                self.inbox.pool().clone(),
+                Arc::clone(&self.handler),
+                self.config,
+                Arc::clone(&wake),
+                stopped.clone(),
+            ));
+        }
+        tracing::info!(tasks = self.config.tasks, "webhook inbox worker started");
+        RunningWorker { stop, tasks }
+    }
+
+    /// Runs the worker until `signal` completes, then shuts it down gracefully.
+    ///
+    /// ```no_run
+    /// # async fn demo(worker: quickassist_webhooks_postgres::Worker<impl quickassist_webhooks_postgres::Handler>, shutdown_signal: impl std::future::Future<Output = ()>) {
+    /// worker.run_until(shutdown_signal).await; // Ctrl-C, SIGTERM…
+    /// # }
+    /// ```
+    pub async fn run_until(self, signal: impl Future<Output = ()>) {
+        let running = self.spawn();
+        signal.await;
+        running.shutdown().await;
+    }
+}
+
+impl<H> fmt::Debug for Worker<H> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Worker")
+            .field("inbox", &self.inbox)
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A running [`Worker`]; [`shutdown`](Self::shutdown) stops it gracefully.
+///
+/// ```no_run
+/// use quickassist_webhooks_postgres::{handler_fn, Inbox, Worker};
+///
+/// # async fn demo(inbox: Inbox, shutdown_signal: impl std::future::Future<Output = ()>) {
+/// let running = Worker::new(inbox, handler_fn(|_, _| Box::pin(async { Ok(()) }))).spawn();
+/// shutdown_signal.await; // Ctrl-C, SIGTERM…
+/// running.shutdown().await; // the batches in hand finish and commit
+/// # }
+/// ```
+#[derive(Debug)]
+pub struct RunningWorker {
+    stop: watch::Sender<bool>,
+    tasks: JoinSet<()>,
+}
+
+impl RunningWorker {
+    /// Stops claiming, lets every task finish (and commit) the batch it holds, and waits
+    /// for the tasks to end.
+    pub async fn shutdown(mut self) {
+        let _ = self.stop.send(true);
+        while self.tasks.join_next().await.is_some() {}
+        tracing::info!("webhook inbox worker stopped");
+    }
+}
+
+/// `LISTEN`s for new deliveries and wakes idle tasks; reconnects after a lost connection
+/// (the tasks poll meanwhile).
+async fn listen(pool: PgPool, wake: Arc<tokio::sync::Notify>, mut stopped: watch::Receiver<bool>) {
+    while !*stopped.borrow() {
+        let mut listener = match PgListener::connect_with(&pool).await {
+            Ok(listener) => listener,
+            Err(error) => {
+                tracing::debug!(%error, "cannot LISTEN for deliveries; polling");
+                let _ = tokio::time::timeout(Duration::from_secs(1), stopped.changed()).await;
+                continue;
+            }
+        };
+        if let Err(error) = listener.listen(CHANNEL).await {
+            tracing::debug!(%error, "cannot LISTEN for deliveries; polling");
+            let _ = tokio::time::timeout(Duration::from_secs(1), stopped.changed()).await;
+            continue;
+        }
+        // A reconnection may have missed notifications: wake everyone once.
+        wake.notify_waiters();
+        loop {
+            tokio::select! {
+                notification = listener.try_recv() => match notification {
+                    Ok(Some(_)) => wake.notify_waiters(),
+                    // The connection was lost (and will be re-established by try_recv);
+                    // rows may have arrived meanwhile.
+                    Ok(None) => wake.notify_waiters(),
+                    Err(error) => {
+                        tracing::debug!(%error, "LISTEN connection failed; reconnecting");
+                        break;
+                    }
+                },
+                _ = stopped.changed() => return,
+            }
+        }
+    }
+}
+
+async fn run_task<H: Handler>(
+    pool: PgPool,
+    handler: Arc<H>,
+    config: Config,
+    wake: Arc<tokio::sync::Notify>,
+    mut stopped: watch::Receiver<bool>,
+) {
+    while !*stopped.borrow() {
+        // Registered before looking, so a notification that arrives meanwhile is not lost.
+        let notified = wake.notified();
+        tokio::pin!(notified);
+        notified.as_mut().enable();
+        let pause = match process_batch(&pool, handler.as_ref(), &config).await {
+            Ok(0) => next_due(&pool)
+                .await
+                .map_or(config.poll_interval, |due| due.min(config.poll_interval)),
+            Ok(_) => continue,
+            Err(error) => {
+                tracing::warn!(%error, "could not process a batch of webhook deliveries");
+                config.poll_interval
+            }
+        };
+        tokio::select! {
+            () = &mut notified => {}
+            () = tokio::time::sleep(pause) => {}
+            _ = stopped.changed() => {}
+        }
+    }
+}
+
+/// How long until the next pending delivery is due (`None`: none pending, or unknown).
+async fn next_due(pool: &PgPool) -> Option<Duration> {
+    let (later, seconds): (Option<bool>, Option<f64>) =
+        sqlx::query_as(NEXT_DUE).fetch_one(pool).await.ok()?;
+    match (later?, seconds?) {
+        (true, seconds) => Duration::try_from_secs_f64(seconds).ok(),
+        (false, _) => Some(Duration::ZERO),
+    }
+}
+
+async fn process_batch<H: Handler>(
+    pool: &PgPool,
+    handler: &H,
+    config: &Config,
+) -> Result<usize, Error> {
+    let mut tx = pool.begin().await?;
+    let claim = if config.ordered { CLAIM_ORDERED } else { CLAIM };
+    let rows: Vec<(String, Vec<u8>, i32)> = sqlx::query_as(claim)
+        .bind(i64::try_from(config.batch_size).unwrap_or(i64::MAX))
+        .fetch_all(&mut *tx)
+        .await?;
+    let claimed = rows.len();
+    for (webhook_id, body, attempts) in rows {
+        process_one(&mut tx, handler, config, &webhook_id, &body, attempts).await?;
+    }
+    tx.commit().await?;
+    Ok(claimed)
+}
+
+async fn process_one<H: Handler>(
+    tx: &mut Transaction<'static, Postgres>,
+    handler: &H,
+    config: &Config,
+    webhook_id: &str,
+    body: &[u8],
+    attempts: i32,
+) -> Result<(), Error> {
+    let started = Instant::now();
+    let failure = match parse_envelope::<Event>(body) {
+        // Verified and parsed at intake: only a change of this library's event types can
+        // get here, and retrying would not help.
+        Err(error) => Some((format!("not an envelope: {error}"), true)),
+        Ok(envelope) => {
+            let mut savepoint = tx.begin().await?;
+            let outcome = AssertUnwindSafe(handler.handle(envelope, &mut savepoint))
+                .catch_unwind()
+                .await;
+            match outcome {
+                Ok(Ok(())) => {
+                    sqlx::query(MARK_PROCESSED)
+                        .bind(webhook_id)
+                        .execute(&mut *savepoint)
+                        .await?;
+                    savepoint.commit().await?;
+                    None
+                }
+                Ok(Err(error)) => {
+                    savepoint.rollback().await?;
+                    Some((error.to_string(), false))
+                }
+                Err(_) => {
+                    savepoint.rollback().await?;
+                    Some(("the handler panicked".to_owned(), false))
+                }
+            }
+        }
+    };
+    let Some((error, fatal)) = failure else {
+        tracing::debug!(webhook_id, elapsed = ?started.elapsed(), "webhook delivery processed");
+        return Ok(());
+    };
+    let attempt = u32::try_from(attempts).unwrap_or(0).saturating_add(1);
+    let max_attempts = if fatal { attempt } else { config.max_attempts };
+    let delay = backoff(config, attempt);
+    tracing::debug!(webhook_id, attempt, %error, "webhook delivery failed");
+    if attempt >= max_attempts {
+        tracing::warn!(webhook_id, attempt, %error, "webhook delivery is dead");
+    }
+    sqlx::query(MARK_FAILED)
+        .bind(webhook_id)
+        .bind(error)
+        .bind(i32::try_from(max_attempts).unwrap_or(i32::MAX))
+        .bind(i64::try_from(delay.as_millis()).unwrap_or(i64::MAX))
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// The delay after the `attempt`th failure: `base * 2^(attempt-1)`, at most `max`, drawn
+/// between half and all of it.
+fn backoff(config: &Config, attempt: u32) -> Duration {
+    let exponent = attempt.saturating_sub(1).min(30);
+    let full = config
+        .backoff_base
+        .saturating_mul(1 << exponent)
+        .min(config.backoff_max);
+    // Random bits from the standard library's keyed hasher (through ClaimToken).
+    let fraction = (ClaimToken::random().get() % 1_000_000) as f64 / 1_000_000.0;
+    full.mul_f64(0.5 + fraction / 2.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_within_jitter_and_caps() {
+        let config = Config {
+            tasks: 1,
+            batch_size: 1,
+            max_attempts: 5,
+            backoff_base: Duration::from_millis(100),
+            backoff_max: Duration::from_secs(1),
+            poll_interval: Duration::from_secs(1),
+            ordered: false,
+        };
+        for (attempt, full) in [
+            (1, 100),
+            (2, 200),
+            (3, 400),
+            (4, 800),
+            (5, 1000),
+            (40, 1000),
+        ] {
+            let delay = backoff(&config, attempt);
+            let full = Duration::from_millis(full);
+            assert!(delay >= full / 2 && delay <= full, "{attempt}: {delay:?}");
+        }
+    }
+}

@@ -1,0 +1,51 @@
+//! Shared by the crate's integration tests: a throwaway cluster, deliveries, counters.
+#![allow(dead_code, unreachable_pub)]
+
+use std::convert::Infallible;
+
+use bytes::Bytes;
+use quickassist_webhooks::{
+    receive::{Delivery, Receiver, RequestHead},
+    testing::{sample, SignedRequest},
+    Envelope, Event, Secret, Verifier,
+};
+use quickassist_webhooks_postgres::{test_server::PostgresServer, Inbox};
+
+pub const SECRET: &str = "whsec_postgres_tests";
+
+/// A fresh cluster and a migrated inbox on it.
+pub async fn inbox() -> (PostgresServer, Inbox) {
+    let server = tokio::task::spawn_blocking(PostgresServer::start)
+        .await
+        .expect("the start task")
+        .expect("a PostgreSQL cluster (scripts/test installs postgresql)");
+    let inbox = Inbox::connect(&server.url()).await.expect("connect");
+    inbox.migrate().await.expect("migrations");
+    (server, inbox)
+}
+
+/// A verified delivery of `envelope`, as the receiver hands it to the intake.
+pub async fn delivery_of(envelope: &Envelope) -> Delivery {
+    let request = SignedRequest::new(&Secret::from(SECRET), envelope);
+    let receiver = Receiver::verify_only(Verifier::new(SECRET));
+    let head = RequestHead::new(None, [request.signature.as_bytes()]);
+    let body = futures_util::stream::iter([Ok::<_, Infallible>(Bytes::from(request.body))]);
+    receiver
+        .accept(&head, body)
+        .await
+        .expect("a valid delivery")
+}
+
+/// A verified `message.delivered` delivery with id `webhook_id`.
+pub async fn delivery(webhook_id: &str) -> Delivery {
+    delivery_of(&sample(Event::MESSAGE_DELIVERED, webhook_id)).await
+}
+
+/// Rows in the inbox with `status`.
+pub async fn count(inbox: &Inbox, status: &str) -> i64 {
+    sqlx::query_scalar("SELECT count(*) FROM quickassist_webhook_inbox WHERE status = $1")
+        .bind(status)
+        .fetch_one(inbox.pool())
+        .await
+        .expect("count")
+}

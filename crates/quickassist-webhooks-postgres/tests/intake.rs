@@ -1,0 +1,114 @@
+//! `Inbox` as an `Intake`: one row per `webhookId`, whatever the concurrency; migrations;
+//! the test cluster's stop and restart.
+
+mod common;
+
+use std::sync::Arc;
+
+use common::{count, delivery, inbox};
+use quickassist_webhooks::receive::{Intake, Stored};
+use quickassist_webhooks_postgres::{test_server::PostgresServer, Inbox};
+
+#[tokio::test(flavor = "multi_thread")]
+async fn first_copy_is_stored_and_the_next_is_already_stored() {
+    let (_server, inbox) = inbox().await;
+    let delivery = delivery("whk_one").await;
+    assert_eq!(inbox.store(&delivery).await.unwrap(), Stored::New);
+    assert_eq!(inbox.store(&delivery).await.unwrap(), Stored::AlreadyStored);
+    let (event, form, body, key): (String, String, Vec<u8>, Option<String>) = sqlx::query_as(
+        "SELECT event, signed_form, body, ordering_key FROM quickassist_webhook_inbox",
+    )
+    .fetch_one(inbox.pool())
+    .await
+    .unwrap();
+    assert_eq!(event, "message.delivered");
+    assert_eq!(form, "raw");
+    assert_eq!(body, delivery.body.as_ref());
+    assert_eq!(key.as_deref(), Some("msg_123456789"));
+    assert_eq!(count(&inbox, "pending").await, 1);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sixty_four_simultaneous_copies_store_one_row() {
+    let (_server, inbox) = inbox().await;
+    let delivery = Arc::new(delivery("whk_64").await);
+    let copies = (0..64).map(|_| {
+        let (inbox, delivery) = (inbox.clone(), Arc::clone(&delivery));
+        tokio::spawn(async move { inbox.store(&delivery).await.unwrap() })
+    });
+    let answers = futures_util::future::join_all(copies).await;
+    let new = answers
+        .iter()
+        .filter(|answer| matches!(answer, Ok(Stored::New)))
+        .count();
+    assert_eq!(new, 1);
+    assert_eq!(count(&inbox, "pending").await, 1);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn stopped_database_is_an_error_and_the_retry_after_restart_is_stored() {
+    let (mut server, inbox) = inbox().await;
+    let delivery = delivery("whk_outage").await;
+    server.stop();
+    assert!(inbox.store(&delivery).await.is_err());
+    tokio::task::spawn_blocking(move || server.restart().map(|()| server))
+        .await
+        .unwrap()
+        .map(|server| async move {
+            assert_eq!(inbox.store(&delivery).await.unwrap(), Stored::New);
+            assert_eq!(count(&inbox, "pending").await, 1);
+            drop(server);
+        })
+        .expect("restart")
+        .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn migrations_apply_once_from_many_processes() {
+    let (_server, inbox) = inbox().await;
+    // Again, concurrently: sqlx's advisory lock serialises them and they are no-ops.
+    let again = (0..4).map(|_| {
+        let inbox = inbox.clone();
+        tokio::spawn(async move { inbox.migrate().await })
+    });
+    for result in futures_util::future::join_all(again).await {
+        result.unwrap().unwrap();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn debug_and_errors_never_show_the_password() {
+    let server = tokio::task::spawn_blocking(PostgresServer::start)
+        .await
+        .unwrap()
+        .unwrap();
+    let inbox = Inbox::connect(&server.url()).await.unwrap();
+    let shown = format!("{inbox:?}");
+    assert!(!shown.contains(quickassist_webhooks_postgres::test_server::PASSWORD));
+    assert!(shown.contains("postgres:***@127.0.0.1"), "{shown}");
+    let wrong = server.url().replace(
+        quickassist_webhooks_postgres::test_server::PASSWORD,
+        "wrong-s3cret",
+    );
+    let error = Inbox::connect(&wrong).await.unwrap_err();
+    assert!(!error.to_string().contains("wrong-s3cret"), "{error}");
+    assert!(!format!("{error:?}").contains("wrong-s3cret"));
+}
+
+#[test]
+fn cluster_keeps_its_rows_across_a_restart() {
+    let mut server = PostgresServer::start().unwrap();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let url = server.url();
+    runtime.block_on(async {
+        let inbox = Inbox::connect(&url).await.unwrap();
+        inbox.migrate().await.unwrap();
+        inbox.store(&delivery("whk_kept").await).await.unwrap();
+        inbox.pool().close().await;
+    });
+    server.restart().unwrap();
+    runtime.block_on(async {
+        let inbox = Inbox::connect(&url).await.unwrap();
+        assert_eq!(count(&inbox, "pending").await, 1);
+    });
+}

@@ -1,0 +1,384 @@
+//! Workers over a real PostgreSQL: retries and backoff, dead deliveries and `retry`,
+//! per-key ordering, a worker process killed mid-handler, and two worker processes sharing
+//! one table.
+
+mod common;
+
+use std::{
+    io::{BufRead, BufReader},
+    process::{Command, Stdio},
+    sync::{
+        atomic::{AtomicUsize, Ordering},
+        Arc, Mutex,
+    },
+    time::{Duration, Instant},
+};
+
+use chrono::{TimeZone, Utc};
+use common::{count, delivery, delivery_of, inbox};
+use quickassist_webhooks::{receive::Intake, Envelope, Event};
+use quickassist_webhooks_postgres::{handler_fn, Inbox, Selection, Worker};
+
+const HANDLED: &str = "CREATE TABLE handled (webhook_id text NOT NULL, at timestamptz NOT NULL DEFAULT clock_timestamp())";
+
+/// Waits until `check` holds, polling the database with a deadline (no fixed sleeps).
+async fn eventually(what: &str, within: Duration, mut check: impl AsyncFnMut() -> bool) {
+    let deadline = Instant::now() + within;
+    while !check().await {
+        assert!(Instant::now() < deadline, "{what}: not within {within:?}");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+async fn handled_rows(inbox: &Inbox, webhook_id: &str) -> i64 {
+    sqlx::query_scalar("SELECT count(*) FROM handled WHERE webhook_id = $1")
+        .bind(webhook_id)
+        .fetch_one(inbox.pool())
+        .await
+        .expect("count handled")
+}
+
+async fn attempts(inbox: &Inbox, webhook_id: &str) -> (String, i32) {
+    sqlx::query_as("SELECT status, attempts FROM quickassist_webhook_inbox WHERE webhook_id = $1")
+        .bind(webhook_id)
+        .fetch_one(inbox.pool())
+        .await
+        .expect("the row")
+}
+
+/// A handler that writes its own row, failing (after writing!) while `failures` > 0.
+fn failing(
+    failures: Arc<AtomicUsize>,
+    calls: Arc<AtomicUsize>,
+) -> impl quickassist_webhooks_postgres::Handler {
+    handler_fn(move |envelope, tx| {
+        let (failures, calls) = (Arc::clone(&failures), Arc::clone(&calls));
+        Box::pin(async move {
+            calls.fetch_add(1, Ordering::SeqCst);
+            sqlx::query("INSERT INTO handled (webhook_id) VALUES ($1)")
+                .bind(&envelope.webhook_id)
+                .execute(&mut **tx)
+                .await?;
+            let fail = failures
+                .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+                .is_ok();
+            if fail {
+                return Err("the handler failed".into());
+            }
+            Ok(())
+        })
+    })
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn handler_failing_twice_is_processed_once_after_three_attempts() {
+    let (_server, inbox) = inbox().await;
+    sqlx::query(HANDLED).execute(inbox.pool()).await.unwrap();
+    inbox.store(&delivery("whk_flaky").await).await.unwrap();
+    let calls = Arc::new(AtomicUsize::new(0));
+    let running = Worker::new(
+        inbox.clone(),
+        failing(Arc::new(AtomicUsize::new(2)), calls.clone()),
+    )
+    .backoff(Duration::from_millis(5), Duration::from_millis(20))
+    .poll_interval(Duration::from_millis(20))
+    .spawn();
+    eventually("processed", Duration::from_secs(20), async || {
+        count(&inbox, "processed").await == 1
+    })
+    .await;
+    running.shutdown().await;
+    assert_eq!(calls.load(Ordering::SeqCst), 3);
+    assert_eq!(attempts(&inbox, "whk_flaky").await, ("processed".into(), 3));
+    // The failed attempts' writes rolled back with them.
+    assert_eq!(handled_rows(&inbox, "whk_flaky").await, 1);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn handler_always_failing_is_dead_then_processed_after_retry() {
+    let (_server, inbox) = inbox().await;
+    sqlx::query(HANDLED).execute(inbox.pool()).await.unwrap();
+    inbox.store(&delivery("whk_doomed").await).await.unwrap();
+    let failures = Arc::new(AtomicUsize::new(usize::MAX));
+    let calls = Arc::new(AtomicUsize::new(0));
+    let running = Worker::new(inbox.clone(), failing(failures.clone(), calls.clone()))
+        .max_attempts(4)
+        .backoff(Duration::from_millis(5), Duration::from_millis(20))
+        .poll_interval(Duration::from_millis(20))
+        .spawn();
+    eventually("dead", Duration::from_secs(20), async || {
+        count(&inbox, "dead").await == 1
+    })
+    .await;
+    assert_eq!(attempts(&inbox, "whk_doomed").await, ("dead".into(), 4));
+    assert_eq!(calls.load(Ordering::SeqCst), 4);
+    let listed = inbox
+        .list(Some(quickassist_webhooks_postgres::Status::Dead), 10)
+        .await
+        .unwrap();
+    assert_eq!(listed[0].last_error.as_deref(), Some("the handler failed"));
+
+    failures.store(0, Ordering::SeqCst);
+    let retried = inbox
+        .retry(&Selection::Ids(vec!["whk_doomed".into()]))
+        .await
+        .unwrap();
+    assert_eq!(retried, 1);
+    eventually(
+        "processed after retry",
+        Duration::from_secs(20),
+        async || count(&inbox, "processed").await == 1,
+    )
+    .await;
+    running.shutdown().await;
+    assert_eq!(calls.load(Ordering::SeqCst), 5);
+    assert_eq!(handled_rows(&inbox, "whk_doomed").await, 1);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn new_delivery_is_picked_up_through_notify() {
+    let (_server, inbox) = inbox().await;
+    let handled = Arc::new(tokio::sync::Notify::new());
+    let signal = Arc::clone(&handled);
+    let running = Worker::new(
+        inbox.clone(),
+        handler_fn(move |_envelope, _tx| {
+            signal.notify_one();
+            Box::pin(async { Ok(()) })
+        }),
+    )
+    // Polling alone would take a minute: a pick-up within the deadline is the NOTIFY.
+    .poll_interval(Duration::from_secs(60))
+    .spawn();
+    // Let the worker go idle (its first look finds nothing), then store.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let started = Instant::now();
+    inbox.store(&delivery("whk_notified").await).await.unwrap();
+    tokio::time::timeout(Duration::from_secs(5), handled.notified())
+        .await
+        .expect("picked up by NOTIFY, not by polling");
+    let latency = started.elapsed();
+    running.shutdown().await;
+    assert!(latency < Duration::from_millis(500), "{latency:?}");
+}
+
+/// An event of message `message_id`, signed at `second`.
+fn event(message_id: &str, webhook_id: &str, second: u32) -> Envelope {
+    let at = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, second).unwrap();
+    let data = serde_json::json!({"messageId": message_id, "readAt": at});
+    serde_json::from_value(serde_json::json!({
+        "event": Event::MESSAGE_READ, "timestamp": at, "data": data, "webhookId": webhook_id,
+    }))
+    .expect("a valid envelope")
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn ordered_workers_handle_one_message_in_signed_order() {
+    let (_server, inbox) = inbox().await;
+    // Stored shuffled: signed seconds 0..20 of two messages, in a scrambled order.
+    let mut seconds: Vec<u32> = (0..20).collect();
+    seconds.sort_by_key(|s| (s * 7919) % 20);
+    for second in &seconds {
+        for message in ["msg_a", "msg_b"] {
+            let envelope = event(message, &format!("whk_{message}_{second:02}"), *second);
+            inbox.store(&delivery_of(&envelope).await).await.unwrap();
+        }
+    }
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let record = Arc::clone(&seen);
+    let running = Worker::new(
+        inbox.clone(),
+        handler_fn(move |envelope, _tx| {
+            let record = Arc::clone(&record);
+            Box::pin(async move {
+                // A pause so that concurrent tasks would overtake each other if allowed.
+                tokio::time::sleep(Duration::from_millis(2)).await;
+                record.lock().unwrap().push(envelope.webhook_id);
+                Ok(())
+            })
+        }),
+    )
+    .tasks(4)
+    .batch_size(4)
+    .ordered(true)
+    .spawn();
+    eventually("all processed", Duration::from_secs(30), async || {
+        count(&inbox, "processed").await == 40
+    })
+    .await;
+    running.shutdown().await;
+    let seen = seen.lock().unwrap().clone();
+    for message in ["msg_a", "msg_b"] {
+        let order: Vec<&String> = seen.iter().filter(|id| id.contains(message)).collect();
+        let mut sorted = order.clone();
+        sorted.sort();
+        assert_eq!(order, sorted, "{message} handled out of signed order");
+        assert_eq!(order.len(), 20);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn shutdown_finishes_the_batch_in_hand() {
+    let (_server, inbox) = inbox().await;
+    for n in 0..8 {
+        inbox
+            .store(&delivery(&format!("whk_batch_{n}")).await)
+            .await
+            .unwrap();
+    }
+    let started = Arc::new(tokio::sync::Notify::new());
+    let signal = Arc::clone(&started);
+    let running = Worker::new(
+        inbox.clone(),
+        handler_fn(move |_envelope, _tx| {
+            signal.notify_one();
+            Box::pin(async {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+                Ok(())
+            })
+        }),
+    )
+    .batch_size(8)
+    .spawn();
+    started.notified().await;
+    running.shutdown().await;
+    assert_eq!(count(&inbox, "processed").await, 8);
+}
+
+// ---- worker processes ----
+
+/// The worker process: runs when the parent test sets `INBOX_WORKER_URL` and calls this
+/// test binary with `--exact worker_process --ignored`.
+///
+/// `INBOX_WORKER_MODE=hang`: the handler writes its row, prints `HANDLING <id>` and never
+/// returns (the parent kills the process). Otherwise: writes its row and returns.
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "run as a child process by the tests below"]
+async fn worker_process() {
+    let Ok(url) = std::env::var("INBOX_WORKER_URL") else {
+        return;
+    };
+    let hang = std::env::var("INBOX_WORKER_MODE").is_ok_and(|mode| mode == "hang");
+    let inbox = Inbox::connect(&url).await.unwrap();
+    let worker = Worker::new(
+        inbox,
+        handler_fn(move |envelope, tx| {
+            Box::pin(async move {
+                sqlx::query("INSERT INTO handled (webhook_id) VALUES ($1)")
+                    .bind(&envelope.webhook_id)
+                    .execute(&mut **tx)
+                    .await?;
+                if hang {
+                    println!("HANDLING {}", envelope.webhook_id);
+                    std::future::pending::<()>().await;
+                }
+                Ok(())
+            })
+        }),
+    )
+    .tasks(4)
+    .batch_size(32)
+    .poll_interval(Duration::from_millis(100));
+    let _running = worker.spawn();
+    println!("WORKER READY");
+    std::future::pending::<()>().await;
+}
+
+fn worker_child(url: &str, mode: &str) -> std::process::Child {
+    Command::new(std::env::current_exe().expect("this test binary"))
+        .args(["--exact", "worker_process", "--ignored", "--nocapture"])
+        .env("INBOX_WORKER_URL", url)
+        .env("INBOX_WORKER_MODE", mode)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("the worker process starts")
+}
+
+/// Reads the child's stdout until a line starts with `prefix`.
+fn wait_line(child: &mut std::process::Child, prefix: &str) -> String {
+    let stdout = child.stdout.as_mut().expect("piped stdout");
+    let mut lines = BufReader::new(stdout);
+    let mut line = String::new();
+    loop {
+        line.clear();
+        assert!(
+            lines.read_line(&mut line).expect("the worker's stdout") > 0,
+            "the worker exited before {prefix}"
+        );
+        if line.starts_with(prefix) {
+            return line;
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn worker_killed_mid_handler_processes_exactly_once_after_restart() {
+    let (server, inbox) = inbox().await;
+    sqlx::query(HANDLED).execute(inbox.pool()).await.unwrap();
+    inbox.store(&delivery("whk_killed").await).await.unwrap();
+    let url = server.url();
+    let mut doomed = worker_child(&url, "hang");
+    let mut doomed = tokio::task::spawn_blocking(move || {
+        wait_line(&mut doomed, "HANDLING whk_killed");
+        doomed
+    })
+    .await
+    .unwrap();
+    // SIGKILL: no destructor, no rollback from the process; PostgreSQL rolls back.
+    doomed.kill().unwrap();
+    doomed.wait().unwrap();
+
+    let mut restarted = worker_child(&url, "normal");
+    eventually(
+        "processed after restart",
+        Duration::from_secs(30),
+        async || count(&inbox, "processed").await == 1,
+    )
+    .await;
+    restarted.kill().unwrap();
+    restarted.wait().unwrap();
+    assert_eq!(handled_rows(&inbox, "whk_killed").await, 1);
+    assert_eq!(
+        attempts(&inbox, "whk_killed").await,
+        ("processed".into(), 1)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn two_worker_processes_process_ten_thousand_deliveries_once_each() {
+    let (server, inbox) = inbox().await;
+    sqlx::query(HANDLED).execute(inbox.pool()).await.unwrap();
+    sqlx::query(
+        "INSERT INTO quickassist_webhook_inbox (webhook_id, event, body, signed_form, signed_at) \
+         SELECT 'whk_' || n, 'message.read', convert_to(format( \
+           '{\"event\":\"message.read\",\"timestamp\":\"2026-01-01T00:00:00Z\",\"data\":{\"messageId\":\"msg_%s\"},\"webhookId\":\"whk_%s\"}', \
+           n, n), 'UTF8'), 'raw', now() FROM generate_series(1, 10000) AS n",
+    )
+    .execute(inbox.pool())
+    .await
+    .unwrap();
+    let url = server.url();
+    let mut workers = [worker_child(&url, "normal"), worker_child(&url, "normal")];
+    eventually("all processed", Duration::from_secs(120), async || {
+        count(&inbox, "processed").await == 10_000
+    })
+    .await;
+    for worker in &mut workers {
+        worker.kill().unwrap();
+        worker.wait().unwrap();
+    }
+    let (rows, distinct): (i64, i64) =
+        sqlx::query_as("SELECT count(*), count(DISTINCT webhook_id) FROM handled")
+            .fetch_one(inbox.pool())
+            .await
+            .unwrap();
+    assert_eq!((rows, distinct), (10_000, 10_000));
+    let retried: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM quickassist_webhook_inbox WHERE attempts <> 1")
+            .fetch_one(inbox.pool())
+            .await
+            .unwrap();
+    assert_eq!(retried, 0);
+}

@@ -1,0 +1,48 @@
+//! The PostgreSQL inbox behind axum (`WebhooksLayer`) and actix-web (`Webhooks`), over real
+//! HTTP: the same scenarios for both.
+
+use std::sync::Arc;
+
+use quickassist_e2e::{
+    inbox::{self, inbox_receiver},
+    servers::{start_actix, start_axum},
+    RecordingSink, Target,
+};
+use quickassist_webhooks::receive::Receiver;
+
+macro_rules! inbox_tests {
+    ($framework:ident, $start:path) => {
+        mod $framework {
+            use super::*;
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn delivery_is_stored_once_and_acknowledged() {
+                let (_server, inbox, receiver) = inbox_receiver().await;
+                let target = $start(receiver, Arc::new(RecordingSink::default())).await;
+                inbox::delivery_is_stored_once_and_acknowledged(&target, &inbox).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn simultaneous_copies_store_one_row() {
+                let (_server, inbox, receiver) = inbox_receiver().await;
+                let target = $start(receiver, Arc::new(RecordingSink::default())).await;
+                inbox::simultaneous_copies_store_one_row(&target, &inbox).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn database_outage_gets_503_and_the_retry_is_stored() {
+                let (server, inbox, receiver) = inbox_receiver().await;
+                let target = $start(receiver, Arc::new(RecordingSink::default())).await;
+                inbox::database_outage_gets_503_and_the_retry_is_stored(&target, &inbox, server)
+                    .await;
+            }
+        }
+    };
+}
+
+async fn actix(receiver: Receiver, sink: Arc<RecordingSink>) -> Target {
+    start_actix(receiver, sink)
+}
+
+inbox_tests!(axum, start_axum);
+inbox_tests!(actix_web, super::actix);
