@@ -147,7 +147,7 @@ async fn signature_problems_get_401_with_the_same_bodies_as_tower() {
 async fn oversized_and_invalid_bodies_get_413_and_400() {
     let calls = Arc::new(AtomicUsize::new(0));
     let app = app!(
-        webhooks(Verifier::new(SECRET).max_body(1024)),
+        webhooks(Verifier::new(SECRET).with_max_body(1024)),
         calls,
         StatusCode::OK
     );
@@ -187,7 +187,7 @@ async fn failed_handler_releases_so_the_retry_is_processed() {
 
 #[actix_web::test]
 async fn duplicate_in_flight_gets_409_with_retry_after() {
-    let dedup = Deduplicator::memory().lease(Duration::from_secs(42));
+    let dedup = Deduplicator::memory().with_lease(Duration::from_secs(42));
     let signed = signed("whk_inflight");
     let envelope: Envelope = serde_json::from_slice(&signed.body).unwrap();
     // Another replica holds the claim right now.
@@ -246,7 +246,7 @@ async fn store_down_gets_503_when_closed_and_passes_when_open() {
     let open = app!(
         webhooks_with(
             Verifier::new(SECRET),
-            Deduplicator::new(DownStore).failure_mode(FailureMode::Open)
+            Deduplicator::new(DownStore).with_failure_mode(FailureMode::Open)
         ),
         calls,
         StatusCode::OK

@@ -89,7 +89,7 @@ async fn missing_signature_and_oversized_bodies_are_rejected_without_a_layer() {
     .unwrap_err();
     assert_eq!(missing.0, Rejection::MissingSignature);
 
-    let small = verifier().max_body(16);
+    let small = verifier().with_max_body(16);
     let too_large = Webhook::<Event>::from_request(verifying(axum_request(&signed), small), &())
         .await
         .unwrap_err();

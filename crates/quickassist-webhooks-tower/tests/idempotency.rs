@@ -107,7 +107,7 @@ async fn first_delivery_is_processed_and_its_duplicate_answered_without_inner() 
 async fn duplicate_while_in_flight_gets_409_with_retry_after() {
     let (entered_tx, mut entered) = mpsc::unbounded_channel();
     let open = Arc::new(Notify::new());
-    let dedup = Deduplicator::memory().lease(Duration::from_secs(42));
+    let dedup = Deduplicator::memory().with_lease(Duration::from_secs(42));
     let service = layer_with(dedup).layer(gated(entered_tx, Arc::clone(&open)));
     let signed = signed("whk_busy");
 
@@ -278,7 +278,7 @@ async fn unreachable_store_gets_503_when_failing_closed() {
 #[tokio::test]
 async fn unreachable_store_passes_through_when_failing_open() {
     let recorder = Recorder::default();
-    let dedup = Deduplicator::new(Unreachable).failure_mode(FailureMode::Open);
+    let dedup = Deduplicator::new(Unreachable).with_failure_mode(FailureMode::Open);
     let service = layer_with(dedup).layer(recorder.service::<VerifiedBody>(StatusCode::OK));
     for _ in 0..2 {
         let response = service
@@ -315,7 +315,7 @@ async fn forged_requests_never_reach_the_store() {
 #[tokio::test]
 async fn key_fn_returning_none_processes_every_copy() {
     let recorder = Recorder::default();
-    let service = layer_with(Deduplicator::memory().key_fn(|_, _| None))
+    let service = layer_with(Deduplicator::memory().with_key_fn(|_, _| None))
         .layer(recorder.service::<VerifiedBody>(StatusCode::OK));
     for _ in 0..2 {
         let response = service

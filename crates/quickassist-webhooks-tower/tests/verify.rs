@@ -190,7 +190,7 @@ async fn stale_timestamp_gets_401_with_a_replay_window() {
         &sample_at(Event::MESSAGE_READ, "whk_1", at),
     );
     let verifier = verifier()
-        .timestamp_tolerance(Duration::from_secs(300))
+        .with_timestamp_tolerance(Duration::from_secs(300))
         .clock(move || at + chrono::Duration::minutes(10));
     let (status, _, text, recorder) = send(verifier, http_request(&signed)).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
@@ -222,7 +222,7 @@ async fn oversized_chunked_body_gets_413_after_reading_at_most_the_limit() {
     let body = Endless::new(16 * 1024);
     let read = std::sync::Arc::clone(&body.read);
     let (status, _, text, recorder) = send(
-        verifier().max_body(64 * 1024),
+        verifier().with_max_body(64 * 1024),
         request(&[&signed.signature], body),
     )
     .await;
@@ -235,7 +235,7 @@ async fn oversized_chunked_body_gets_413_after_reading_at_most_the_limit() {
 #[tokio::test]
 async fn body_of_exactly_the_limit_is_accepted() {
     let signed = signed("whk_1");
-    let verifier = verifier().max_body(signed.body.len());
+    let verifier = verifier().with_max_body(signed.body.len());
     let (status, _, _, recorder) = send(verifier, http_request(&signed)).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(recorder.calls(), 1);

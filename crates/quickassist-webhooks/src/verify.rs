@@ -50,9 +50,10 @@ type Clock = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
 ///
 /// let verifier = Verifier::new("whsec_new")
 ///     .with_secret("whsec_old") // still valid while the provider switches over
-///     .max_body(64 * 1024)
-///     .timestamp_tolerance(Duration::from_secs(300));
-/// assert_eq!(verifier.max_body_size(), 64 * 1024);
+///     .with_max_body(64 * 1024)
+///     .with_timestamp_tolerance(Duration::from_secs(300));
+/// assert_eq!(verifier.max_body(), 64 * 1024);
+/// assert_eq!(verifier.timestamp_tolerance(), Some(Duration::from_secs(300)));
 /// ```
 #[derive(Clone)]
 #[must_use]
@@ -118,7 +119,7 @@ impl Verifier {
 
     /// Sets the largest body accepted, in bytes (default [`DEFAULT_MAX_BODY`]). The
     /// integrations enforce it while streaming, before buffering more.
-    pub fn max_body(mut self, limit: usize) -> Self {
+    pub fn with_max_body(mut self, limit: usize) -> Self {
         Arc::make_mut(&mut self.config).max_body = limit;
         self
     }
@@ -128,7 +129,7 @@ impl Verifier {
     ///
     /// A replay older than the idempotency done-TTL would be processed again, so keep the
     /// tolerance below it (the `Deduplicator` refuses the opposite).
-    pub fn timestamp_tolerance(mut self, tolerance: Duration) -> Self {
+    pub fn with_timestamp_tolerance(mut self, tolerance: Duration) -> Self {
         Arc::make_mut(&mut self.config).tolerance = Some(tolerance);
         self
     }
@@ -149,13 +150,13 @@ impl Verifier {
 
     /// The largest body accepted, in bytes.
     #[must_use]
-    pub fn max_body_size(&self) -> usize {
+    pub fn max_body(&self) -> usize {
         self.config.max_body
     }
 
     /// The replay window, if one is set.
     #[must_use]
-    pub fn replay_window(&self) -> Option<Duration> {
+    pub fn timestamp_tolerance(&self) -> Option<Duration> {
         self.config.tolerance
     }
 
@@ -166,7 +167,7 @@ impl Verifier {
     /// [`VerifyError::PayloadTooLarge`] when `content_length` exceeds the limit.
     ///
     /// ```
-    /// let verifier = quickassist_webhooks::Verifier::new("k").max_body(10);
+    /// let verifier = quickassist_webhooks::Verifier::new("k").with_max_body(10);
     /// assert!(verifier.check_content_length(Some(10)).is_ok());
     /// assert!(verifier.check_content_length(Some(11)).is_err());
     /// assert!(verifier.check_content_length(None).is_ok()); // chunked: checked while reading
@@ -479,7 +480,7 @@ mod tests {
 
     #[test]
     fn size_limit_applies_before_anything_else() {
-        let verifier = Verifier::new("s").max_body(BODY.len() - 1);
+        let verifier = Verifier::new("s").with_max_body(BODY.len() - 1);
         assert_eq!(
             verifier.verify(None, BODY).unwrap_err(),
             VerifyError::PayloadTooLarge {
@@ -496,11 +497,17 @@ mod tests {
         let at = |minute| move || Utc.with_ymd_and_hms(2024, 1, 15, 10, minute, 0).unwrap();
         let window = Duration::from_secs(300);
         let signature = signed("s", BODY);
-        let fresh = Verifier::new("s").timestamp_tolerance(window).clock(at(34));
+        let fresh = Verifier::new("s")
+            .with_timestamp_tolerance(window)
+            .clock(at(34));
         assert!(fresh.verify(Some(&signature), BODY).is_ok());
-        let early = Verifier::new("s").timestamp_tolerance(window).clock(at(26));
+        let early = Verifier::new("s")
+            .with_timestamp_tolerance(window)
+            .clock(at(26));
         assert!(early.verify(Some(&signature), BODY).is_ok());
-        let late = Verifier::new("s").timestamp_tolerance(window).clock(at(36));
+        let late = Verifier::new("s")
+            .with_timestamp_tolerance(window)
+            .clock(at(36));
         assert_eq!(
             late.verify(Some(&signature), BODY).unwrap_err(),
             VerifyError::TimestampOutOfTolerance {

@@ -77,7 +77,7 @@ fn receiver(directory: Directory) -> (Receiver, Arc<Directory>) {
         let directory = Arc::clone(&shared);
         async move { directory.secrets(&account).await }
     })
-    .account_from(AccountFrom::LastPathSegment);
+    .with_account_from(AccountFrom::LastPathSegment);
     let receiver = Receiver::for_accounts(accounts)
         .deduplicator(Deduplicator::memory())
         .build()

@@ -105,7 +105,7 @@ async fn process(dedup: &Deduplicator, key: &str) -> DeliveryGuard {
 async fn assert_in_flight(dedup: &Deduplicator, key: &str) {
     match dedup.admit_key(key).await {
         Err(DedupRejection::InFlight { retry_after }) => {
-            assert_eq!(retry_after, dedup.lease_duration());
+            assert_eq!(retry_after, dedup.lease());
         }
         other => panic!("expected {key} in flight, got {other:?}"),
     }
@@ -131,7 +131,7 @@ async fn completed_delivery_is_a_duplicate_afterwards() {
 
 #[tokio::test]
 async fn duplicate_while_in_flight_is_rejected_with_the_lease_as_retry_after() {
-    let dedup = Deduplicator::memory().lease(Duration::from_secs(17));
+    let dedup = Deduplicator::memory().with_lease(Duration::from_secs(17));
     let _guard = process(&dedup, "whk_1").await;
     match dedup.admit_key("whk_1").await {
         Err(rejection @ DedupRejection::InFlight { retry_after }) => {
@@ -272,7 +272,7 @@ async fn store_failure_is_refused_when_fail_closed() {
 
 #[tokio::test]
 async fn store_failure_is_processed_unguarded_when_fail_open() {
-    let dedup = Deduplicator::new(UnreachableStore::default()).failure_mode(FailureMode::Open);
+    let dedup = Deduplicator::new(UnreachableStore::default()).with_failure_mode(FailureMode::Open);
     for _ in 0..2 {
         let admission = dedup.admit_key("whk_1").await;
         assert!(
@@ -361,7 +361,7 @@ async fn empty_webhook_id_is_not_deduplicated() {
 
 #[tokio::test]
 async fn key_function_sees_webhook_id_and_extra_fields() {
-    let dedup = Deduplicator::memory().key_fn(|webhook_id, extra| {
+    let dedup = Deduplicator::memory().with_key_fn(|webhook_id, extra| {
         let tenant = extra.get("tenant")?.as_str()?;
         Some(format!("{tenant}/{webhook_id}"))
     });
@@ -389,7 +389,7 @@ async fn key_function_sees_webhook_id_and_extra_fields() {
 
 #[tokio::test]
 async fn admit_key_uses_the_key_as_given() {
-    let dedup = Deduplicator::memory().key_fn(|_, _| None);
+    let dedup = Deduplicator::memory().with_key_fn(|_, _| None);
     assert_eq!(
         process(&dedup, "whk_1").await.key(),
         IdempotencyKey::new("whk_1")
@@ -399,7 +399,7 @@ async fn admit_key_uses_the_key_as_given() {
 #[test]
 fn replay_window_must_fit_in_the_done_ttl() {
     let hour = Duration::from_secs(3600);
-    let dedup = Deduplicator::memory().done_ttl(2 * hour);
+    let dedup = Deduplicator::memory().with_done_ttl(2 * hour);
     assert_eq!(dedup.check_replay_window(None), Ok(()));
     assert_eq!(
         dedup.check_replay_window(Some(Duration::from_secs(300))),
@@ -432,21 +432,21 @@ fn defaults_are_a_day_and_a_minute() {
     assert_eq!(DEFAULT_DONE_TTL, Duration::from_secs(86_400));
     assert_eq!(DEFAULT_LEASE, Duration::from_secs(60));
     let dedup = Deduplicator::default();
-    assert_eq!(dedup.done_ttl_duration(), DEFAULT_DONE_TTL);
-    assert_eq!(dedup.lease_duration(), DEFAULT_LEASE);
+    assert_eq!(dedup.done_ttl(), DEFAULT_DONE_TTL);
+    assert_eq!(dedup.lease(), DEFAULT_LEASE);
 }
 
 #[test]
 fn setters_on_a_clone_leave_the_original_alone() {
     let original = Deduplicator::memory();
-    let changed = original.clone().lease(Duration::from_secs(5));
-    assert_eq!(original.lease_duration(), DEFAULT_LEASE);
-    assert_eq!(changed.lease_duration(), Duration::from_secs(5));
+    let changed = original.clone().with_lease(Duration::from_secs(5));
+    assert_eq!(original.lease(), DEFAULT_LEASE);
+    assert_eq!(changed.lease(), Duration::from_secs(5));
 }
 
 #[tokio::test]
 async fn debug_shows_configuration_only() {
-    let dedup = Deduplicator::memory().failure_mode(FailureMode::Open);
+    let dedup = Deduplicator::memory().with_failure_mode(FailureMode::Open);
     let debug = format!("{dedup:?}");
     assert!(debug.contains("MemoryStore"), "{debug}");
     assert!(debug.contains("failure_mode: Open"), "{debug}");

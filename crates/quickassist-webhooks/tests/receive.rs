@@ -230,18 +230,20 @@ async fn receivers_built_without_a_store_share_one_per_process() {
 
 #[test]
 fn replay_window_longer_than_the_done_ttl_is_refused_at_build() {
-    let built =
-        Receiver::builder(Verifier::new(SECRET).timestamp_tolerance(Duration::from_secs(3600)))
-            .deduplicator(Deduplicator::memory().done_ttl(Duration::from_secs(3600)))
-            .build();
+    let built = Receiver::builder(
+        Verifier::new(SECRET).with_timestamp_tolerance(Duration::from_secs(3600)),
+    )
+    .deduplicator(Deduplicator::memory().with_done_ttl(Duration::from_secs(3600)))
+    .build();
     assert!(matches!(
         built,
         Err(ConfigError::ReplayWindowExceedsDoneTtl { .. })
     ));
-    let verify_only =
-        Receiver::builder(Verifier::new(SECRET).timestamp_tolerance(Duration::from_secs(3600)))
-            .without_deduplication()
-            .build();
+    let verify_only = Receiver::builder(
+        Verifier::new(SECRET).with_timestamp_tolerance(Duration::from_secs(3600)),
+    )
+    .without_deduplication()
+    .build();
     assert!(verify_only.is_ok());
 }
 

@@ -33,7 +33,7 @@ pub(crate) struct VerifyArgs {
 
 pub(crate) fn run(args: &VerifyArgs) -> Outcome {
     let (verifier, secrets) = args.secret.verifier()?;
-    let mut verifier = verifier.max_body(MAX_INPUT);
+    let mut verifier = verifier.with_max_body(MAX_INPUT);
     if args.raw_only {
         verifier = verifier.raw_only();
     }

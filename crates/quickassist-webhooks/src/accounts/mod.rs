@@ -38,7 +38,7 @@
 //! }
 //!
 //! // POST /webhooks/thequickassist/{account}
-//! let accounts = Accounts::new(secrets_of).account_from(AccountFrom::LastPathSegment);
+//! let accounts = Accounts::new(secrets_of).with_account_from(AccountFrom::LastPathSegment);
 //! let receiver = Receiver::for_accounts(accounts).build()?;
 //! # Ok::<_, quickassist_webhooks::idempotency::ConfigError>(())
 //! ```
@@ -91,21 +91,21 @@ impl Accounts {
     }
 
     /// Where the request names its account (default [`AccountFrom::LastPathSegment`]).
-    pub fn account_from(mut self, from: AccountFrom) -> Self {
+    pub fn with_account_from(mut self, from: AccountFrom) -> Self {
         self.from = from;
         self
     }
 
     /// How long resolved secrets (and unknown accounts) are remembered: the longest a
     /// changed or revoked secret may still be used.
-    pub fn cache_ttl(mut self, ttl: Duration) -> Self {
+    pub fn with_cache_ttl(mut self, ttl: Duration) -> Self {
         self.ttl = ttl;
         self.cache = new_cache(self.capacity, ttl);
         self
     }
 
     /// How many accounts are remembered at most.
-    pub fn cache_capacity(mut self, capacity: u64) -> Self {
+    pub fn with_cache_capacity(mut self, capacity: u64) -> Self {
         self.capacity = capacity;
         self.cache = new_cache(capacity, self.ttl);
         self
@@ -113,7 +113,7 @@ impl Accounts {
 
     /// Rejects correctly signed bodies whose `timestamp` is further than `tolerance` from
     /// now, for every account (see [`Verifier::timestamp_tolerance`]).
-    pub fn timestamp_tolerance(mut self, tolerance: Duration) -> Self {
+    pub fn with_timestamp_tolerance(mut self, tolerance: Duration) -> Self {
         self.tolerance = Some(tolerance);
         self
     }
@@ -126,13 +126,13 @@ impl Accounts {
     }
 
     /// Where requests name their account.
-    pub fn from(&self) -> &AccountFrom {
+    pub fn account_from(&self) -> &AccountFrom {
         &self.from
     }
 
     /// The replay window applied to every account, if any.
     #[must_use]
-    pub fn replay_window(&self) -> Option<Duration> {
+    pub fn timestamp_tolerance(&self) -> Option<Duration> {
         self.tolerance
     }
 

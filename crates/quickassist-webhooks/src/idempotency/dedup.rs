@@ -113,9 +113,10 @@ pub enum ConfigError {
 ///
 /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
 /// let dedup = Deduplicator::new(MemoryStore::new())
-///     .done_ttl(Duration::from_secs(48 * 3600))
-///     .lease(Duration::from_secs(30))
-///     .failure_mode(FailureMode::Closed);
+///     .with_done_ttl(Duration::from_secs(48 * 3600))
+///     .with_lease(Duration::from_secs(30))
+///     .with_failure_mode(FailureMode::Closed);
+/// assert_eq!(dedup.lease(), Duration::from_secs(30));
 ///
 /// match dedup.admit_key("whk_abc123").await? {
 ///     Admission::Process(guard) => {
@@ -184,13 +185,13 @@ impl Deduplicator {
     /// use quickassist_webhooks::idempotency::Deduplicator;
     ///
     /// // De-duplicate per webhook id and tenant.
-    /// let dedup = Deduplicator::memory().key_fn(|webhook_id, extra| {
+    /// let dedup = Deduplicator::memory().with_key_fn(|webhook_id, extra| {
     ///     let tenant = extra.get("tenant")?.as_str()?;
     ///     Some(format!("{tenant}/{webhook_id}"))
     /// });
     /// # drop(dedup);
     /// ```
-    pub fn key_fn(
+    pub fn with_key_fn(
         mut self,
         key_fn: impl Fn(&str, &Map<String, Value>) -> Option<String> + Send + Sync + 'static,
     ) -> Self {
@@ -199,33 +200,39 @@ impl Deduplicator {
     }
 
     /// How long a processed delivery is remembered (default [`DEFAULT_DONE_TTL`]).
-    pub fn done_ttl(mut self, ttl: Duration) -> Self {
+    pub fn with_done_ttl(mut self, ttl: Duration) -> Self {
         self.settings_mut().done_ttl = ttl;
         self
     }
 
     /// How long a delivery stays claimed while its handler runs (default [`DEFAULT_LEASE`]).
-    pub fn lease(mut self, lease: Duration) -> Self {
+    pub fn with_lease(mut self, lease: Duration) -> Self {
         self.settings_mut().lease = lease;
         self
     }
 
     /// What to do when the store fails (default [`FailureMode::Closed`]).
-    pub fn failure_mode(mut self, mode: FailureMode) -> Self {
+    pub fn with_failure_mode(mut self, mode: FailureMode) -> Self {
         self.settings_mut().failure_mode = mode;
         self
     }
 
     /// The configured done-TTL.
     #[must_use]
-    pub fn done_ttl_duration(&self) -> Duration {
+    pub fn done_ttl(&self) -> Duration {
         self.settings.done_ttl
     }
 
     /// The configured lease.
     #[must_use]
-    pub fn lease_duration(&self) -> Duration {
+    pub fn lease(&self) -> Duration {
         self.settings.lease
+    }
+
+    /// The configured failure mode.
+    #[must_use]
+    pub fn failure_mode(&self) -> FailureMode {
+        self.settings.failure_mode
     }
 
     /// The store claims are kept in.
@@ -252,7 +259,7 @@ impl Deduplicator {
     /// use std::time::Duration;
     /// use quickassist_webhooks::idempotency::Deduplicator;
     ///
-    /// let dedup = Deduplicator::memory().done_ttl(Duration::from_secs(3600));
+    /// let dedup = Deduplicator::memory().with_done_ttl(Duration::from_secs(3600));
     /// assert!(dedup.check_replay_window(Some(Duration::from_secs(300))).is_ok());
     /// assert!(dedup.check_replay_window(Some(Duration::from_secs(7200))).is_err());
     /// ```

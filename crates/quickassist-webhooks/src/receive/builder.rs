@@ -87,8 +87,8 @@ impl Receiver {
     /// ```
     pub fn for_accounts(accounts: Accounts) -> ReceiverBuilder {
         let mut template = Verifier::template();
-        if let Some(tolerance) = accounts.replay_window() {
-            template = template.timestamp_tolerance(tolerance);
+        if let Some(tolerance) = accounts.timestamp_tolerance() {
+            template = template.with_timestamp_tolerance(tolerance);
         }
         ReceiverBuilder {
             accounts: Some(accounts),
@@ -144,7 +144,7 @@ impl Receiver {
         self.config
             .accounts
             .as_ref()
-            .and_then(|accounts| accounts.from().extract(path, query, header))
+            .and_then(|accounts| accounts.account_from().extract(path, query, header))
     }
 
     /// The deduplicator deliveries are admitted through; `None` when de-duplication is off.
@@ -164,7 +164,7 @@ impl Receiver {
     /// The largest body accepted, in bytes.
     #[must_use]
     pub fn max_body(&self) -> usize {
-        self.config.verifier.max_body_size()
+        self.config.verifier.max_body()
     }
 
     /// The longest a body may stall between two chunks; `None` when unbounded.
@@ -254,7 +254,7 @@ impl ReceiverBuilder {
     /// [`DEFAULT_MAX_BODY`](crate::DEFAULT_MAX_BODY)). A larger declared `Content-Length`
     /// is refused with 413 before a byte is read; a chunked body as soon as it passes it.
     pub fn max_body(mut self, limit: usize) -> Self {
-        self.verifier = self.verifier.max_body(limit);
+        self.verifier = self.verifier.with_max_body(limit);
         self
     }
 
@@ -285,8 +285,8 @@ impl ReceiverBuilder {
     /// use std::time::Duration;
     /// use quickassist_webhooks::{idempotency::Deduplicator, receive::Receiver, Verifier};
     ///
-    /// let too_long = Receiver::builder(Verifier::new("k").timestamp_tolerance(Duration::from_secs(86_400)))
-    ///     .deduplicator(Deduplicator::memory().done_ttl(Duration::from_secs(3600)))
+    /// let too_long = Receiver::builder(Verifier::new("k").with_timestamp_tolerance(Duration::from_secs(86_400)))
+    ///     .deduplicator(Deduplicator::memory().with_done_ttl(Duration::from_secs(3600)))
     ///     .build();
     /// assert!(too_long.is_err());
     /// ```
@@ -299,7 +299,7 @@ impl ReceiverBuilder {
             Dedup::Default => Some(process_default()?),
         };
         if let Some(dedup) = &dedup {
-            dedup.check_replay_window(self.verifier.replay_window())?;
+            dedup.check_replay_window(self.verifier.timestamp_tolerance())?;
         }
         Ok(Receiver {
             config: Arc::new(Config {

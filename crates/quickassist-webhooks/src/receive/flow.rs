@@ -308,7 +308,7 @@ impl Receiver {
         E: Display,
     {
         let verifier = &self.config.verifier;
-        let limit = verifier.max_body_size();
+        let limit = verifier.max_body();
         if head.declared_length().is_some_and(|len| len > limit as u64) {
             return Err(Refusal::new(
                 Rejection::PayloadTooLarge,

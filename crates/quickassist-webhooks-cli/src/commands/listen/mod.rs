@@ -140,7 +140,7 @@ async fn serve(args: ListenArgs, forward_to: Option<Url>) -> Outcome {
             let secrets = accounts::read_secret_file(file)?;
             let mut accounts = accounts::accounts(&secrets);
             if let Some(tolerance) = tolerance {
-                accounts = accounts.timestamp_tolerance(tolerance);
+                accounts = accounts.with_timestamp_tolerance(tolerance);
             }
             let route = format!("{}/{{account}}", args.path.trim_end_matches('/'));
             (
@@ -152,7 +152,7 @@ async fn serve(args: ListenArgs, forward_to: Option<Url>) -> Outcome {
         None => {
             let (mut verifier, _) = args.secret.verifier()?;
             if let Some(tolerance) = tolerance {
-                verifier = verifier.timestamp_tolerance(tolerance);
+                verifier = verifier.with_timestamp_tolerance(tolerance);
             }
             let secrets = Secrets::One(args.secret.secrets()?);
             (Receiver::builder(verifier), secrets, args.path.clone())
