@@ -13,6 +13,7 @@ mod secret;
 mod sign;
 mod signature;
 pub mod status;
+#[cfg(feature = "testing")]
 pub mod testing;
 mod verify;
 
