@@ -1,6 +1,6 @@
 //! [`Envelope`]: the wrapper every delivery comes in, and [`parse_envelope`].
 
-use std::{borrow::Cow, fmt, marker::PhantomData};
+use std::{fmt, marker::PhantomData};
 
 use chrono::{DateTime, Utc};
 use serde::{
@@ -12,6 +12,8 @@ use serde_json::{Map, Value};
 
 use super::{
     tagged::{TaggedParts, TaggedSeed},
+    text::Text,
+    timestamp::Stamp,
     Event, PayloadError,
 };
 
@@ -134,15 +136,15 @@ impl<'de, E: Deserialize<'de>> Visitor<'de> for EnvelopeVisitor<E> {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Envelope<E>, A::Error> {
-        let mut name: Option<String> = None;
+        let mut name: Option<Text<'de>> = None;
         let mut event: Option<E> = None;
         let mut buffered: Option<Value> = None;
         let mut timestamp = None;
         let mut webhook_id = None;
         let mut extra = Map::new();
         // Repeated keys keep their last value, as JSON.parse (and so the signed form) does.
-        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
-            match key.as_ref() {
+        while let Some(key) = map.next_key::<Text<'de>>()? {
+            match key.as_str() {
                 "event" => {
                     if name.is_some() {
                         // A second, possibly different name would re-type data already read.
@@ -153,27 +155,29 @@ impl<'de, E: Deserialize<'de>> Visitor<'de> for EnvelopeVisitor<E> {
                 "data" => match &name {
                     Some(name) => {
                         event = Some(map.next_value_seed(TaggedSeed {
-                            name,
+                            name: name.as_str(),
                             marker: PhantomData,
                         })?);
                         buffered = None;
                     }
                     None => buffered = Some(map.next_value()?),
                 },
-                "timestamp" => timestamp = Some(map.next_value()?),
+                "timestamp" => timestamp = Some(map.next_value::<Stamp>()?.0),
                 "webhookId" => webhook_id = Some(map.next_value()?),
                 _ => {
                     let value = map.next_value()?;
-                    extra.insert(key.into_owned(), value);
+                    extra.insert(key.0.into_owned(), value);
                 }
             }
         }
         let name = name.ok_or_else(|| de::Error::missing_field("event"))?;
         let event = match (event, buffered) {
             (Some(event), _) => event,
-            (None, data) => {
-                E::deserialize(TaggedParts { name: &name, data }).map_err(de::Error::custom)?
-            }
+            (None, data) => E::deserialize(TaggedParts {
+                name: name.as_str(),
+                data,
+            })
+            .map_err(de::Error::custom)?,
         };
         Ok(Envelope {
             event,
