@@ -94,8 +94,13 @@ impl<E> Envelope<E> {
 /// ```
 pub fn parse_envelope<E: DeserializeOwned>(json: &[u8]) -> Result<Envelope<E>, PayloadError> {
     // Tracking the path costs on every field; valid bodies, the common case, skip it, and a
-    // body that fails is parsed again, with tracking, only to name the path.
-    match serde_json::from_slice(json) {
+    // body that fails is parsed again, with tracking, only to name the path. A body checked
+    // as UTF-8 once is read as `str`, which spares `serde_json` checking each string again.
+    let parsed = match std::str::from_utf8(json) {
+        Ok(text) => serde_json::from_str(text),
+        Err(_) => serde_json::from_slice(json),
+    };
+    match parsed {
         Ok(envelope) => Ok(envelope),
         Err(_) => Err(parse_envelope_tracked::<E>(json)
             .err()
