@@ -1,5 +1,7 @@
 //! Cost of de-duplicating one new delivery in a `MemoryStore` that already remembers
-//! 1,000,000 keys (full at the default capacity, so every insert also evicts the oldest key).
+//! 1,000,000 keys (full, so every insert also evicts the oldest key), beside its floor: a
+//! bare `moka::sync::Cache<u128, u64>` LRU insert of new keys into a full cache of the same
+//! capacity.
 //!
 //! cargo bench -p quickassist-webhooks --bench idempotency -- --warm-up-time 1 --measurement-time 3
 
@@ -15,10 +17,14 @@ use std::{
 };
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use moka::{policy::EvictionPolicy, sync::Cache};
 use quickassist_webhooks::idempotency::{
     Admission, Claim, Deduplicator, IdempotencyKey, IdempotencyStore, MemoryStore,
-    DEFAULT_CAPACITY, DEFAULT_DONE_TTL, DEFAULT_LEASE,
+    DEFAULT_DONE_TTL, DEFAULT_LEASE,
 };
+
+/// How many keys the store (and the bare cache) remember before measuring.
+const KEYS: u64 = 1_000_000;
 
 /// Runs a future that `MemoryStore` resolves on its first poll, without an executor's overhead.
 fn ready<T>(future: impl Future<Output = T>) -> T {
@@ -47,12 +53,25 @@ fn claim_and_complete(store: &MemoryStore, key: &IdempotencyKey) {
 }
 
 fn full_store() -> MemoryStore {
-    let store = MemoryStore::new();
-    for n in 0..DEFAULT_CAPACITY {
+    let store = MemoryStore::with_capacity(KEYS);
+    for n in 0..KEYS {
         claim_and_complete(&store, &key(n));
     }
-    assert_eq!(store.entry_count(), DEFAULT_CAPACITY);
+    assert_eq!(store.entry_count(), KEYS);
     store
+}
+
+fn full_bare_moka() -> Cache<u128, u64> {
+    let cache = Cache::builder()
+        .max_capacity(KEYS)
+        .initial_capacity(KEYS as usize)
+        .eviction_policy(EvictionPolicy::lru())
+        .build();
+    for n in 0..KEYS {
+        cache.insert(u128::from_le_bytes(*key(n).as_bytes()), n);
+    }
+    cache.run_pending_tasks();
+    cache
 }
 
 fn bench(c: &mut Criterion) {
@@ -61,7 +80,7 @@ fn bench(c: &mut Criterion) {
     group.throughput(Throughput::Elements(1));
     group.measurement_time(Duration::from_secs(3));
 
-    let mut next = DEFAULT_CAPACITY;
+    let mut next = KEYS;
     group.bench_function("claim_complete_new_key", |b| {
         b.iter(|| {
             next += 1;
@@ -69,7 +88,20 @@ fn bench(c: &mut Criterion) {
         });
     });
 
-    let duplicate = key(DEFAULT_CAPACITY + 1);
+    let bare = full_bare_moka();
+    let mut next_bare = KEYS;
+    group.bench_function("baseline_bare_moka_insert_new_key", |b| {
+        b.iter(|| {
+            next_bare += 1;
+            bare.insert(
+                u128::from_le_bytes(*black_box(key(next_bare)).as_bytes()),
+                next_bare,
+            );
+        });
+    });
+    drop(bare);
+
+    let duplicate = key(KEYS + 1);
     group.bench_function("claim_done_key", |b| {
         b.iter(|| ready(store.claim(black_box(&duplicate), DEFAULT_LEASE)));
     });

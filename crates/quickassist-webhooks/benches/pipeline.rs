@@ -16,7 +16,7 @@ use std::{
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use quickassist_webhooks::{
-    idempotency::{Admission, Deduplicator, MemoryStore, DEFAULT_CAPACITY},
+    idempotency::{Admission, Deduplicator, MemoryStore},
     testing::{sample_at, SignedRequest},
     Event, Secret, Verifier,
 };
@@ -28,6 +28,9 @@ fn ready<T>(future: impl Future<Output = T>) -> T {
         Poll::Pending => unreachable!("MemoryStore answers synchronously"),
     }
 }
+
+/// How many deliveries the store remembers before measuring.
+const KEYS: u64 = 1_000_000;
 
 fn deliveries(secret: &Secret, from: u64, count: u64) -> Vec<SignedRequest> {
     let at = chrono::DateTime::parse_from_rfc3339("2024-01-15T10:30:00Z")
@@ -60,9 +63,9 @@ fn receive(verifier: &Verifier, dedup: &Deduplicator, request: &SignedRequest) -
 fn pipeline(c: &mut Criterion) {
     let secret = Secret::from("whsec_benchmark");
     let verifier = Verifier::new("whsec_benchmark");
-    let dedup = Deduplicator::new(MemoryStore::new());
+    let dedup = Deduplicator::new(MemoryStore::with_capacity(KEYS));
     // Remember 1,000,000 deliveries first, through the same path.
-    for n in 0..DEFAULT_CAPACITY {
+    for n in 0..KEYS {
         assert!(ready(dedup.admit_key(&format!("prefill_{n}")))
             .map(|admission| match admission {
                 Admission::Process(guard) => ready(guard.complete()).is_ok(),

@@ -1,18 +1,22 @@
-//! Resident memory per remembered key of a full `MemoryStore`.
+//! Resident memory per remembered key of a full `MemoryStore`, beside a bare `moka` cache.
 //!
-//! Fills a store of the default capacity with 1,000,000 completed keys and prints how much
-//! the process's resident set grew, per key (read from `/proc/self/statm`, so Linux only).
+//! Fills a store of 1,000,000 keys with completed keys, and a bare
+//! `moka::sync::Cache<u128, u64>` (LRU, same capacity) with as many entries, each in a fresh
+//! process of its own, and prints how much the resident set grew for each, per key (read
+//! from `/proc/self/statm`, so Linux only).
 //!
 //! cargo run --release -p quickassist-webhooks --example memory_per_key
 
 use std::{error::Error, time::Duration};
 
-use quickassist_webhooks::idempotency::{
-    Claim, IdempotencyKey, IdempotencyStore, MemoryStore, DEFAULT_CAPACITY,
-};
+use moka::{policy::EvictionPolicy, sync::Cache};
+use quickassist_webhooks::idempotency::{Claim, IdempotencyKey, IdempotencyStore, MemoryStore};
 
 /// The page size `statm` counts in on x86_64 and most aarch64 Linux systems.
 const PAGE_SIZE: u64 = 4096;
+
+/// How many keys each cache is filled with.
+const KEYS: u64 = 1_000_000;
 
 /// Resident set size of this process, in bytes.
 fn resident_bytes() -> Result<u64, Box<dyn Error>> {
@@ -25,15 +29,18 @@ fn resident_bytes() -> Result<u64, Box<dyn Error>> {
     Ok(pages * PAGE_SIZE)
 }
 
-fn main() -> Result<(), Box<dyn Error>> {
-    let runtime = tokio::runtime::Builder::new_current_thread().build()?;
-    let keys = DEFAULT_CAPACITY;
-    let before = resident_bytes()?;
+fn per_key(grown: u64, keys: u64) -> f64 {
+    grown as f64 / keys.max(1) as f64
+}
 
+/// Fills a full `MemoryStore` with completed keys; returns the keys and the bytes grown.
+fn fill_store() -> Result<(u64, u64), Box<dyn Error>> {
+    let runtime = tokio::runtime::Builder::new_current_thread().build()?;
+    let before = resident_bytes()?;
     // The store's table is pre-sized, so its allocation is counted too.
-    let store = MemoryStore::new();
+    let store = MemoryStore::with_capacity(KEYS);
     runtime.block_on(async {
-        for n in 0..keys {
+        for n in 0..KEYS {
             let key = IdempotencyKey::new(format!("whk_{n:012}"));
             match store.claim(&key, Duration::from_secs(60)).await? {
                 Claim::New(token) => {
@@ -47,18 +54,66 @@ fn main() -> Result<(), Box<dyn Error>> {
         Ok::<_, Box<dyn Error>>(())
     })?;
     let remembered = store.entry_count();
-    let after = resident_bytes()?;
+    let grown = resident_bytes()?.saturating_sub(before);
+    drop(store);
+    Ok((remembered, grown))
+}
 
-    let grown = after.saturating_sub(before);
-    println!("keys remembered: {remembered}");
-    println!(
-        "resident: {:.1} MiB before, {:.1} MiB after",
-        before as f64 / 1048576.0,
-        after as f64 / 1048576.0
-    );
-    println!(
-        "bytes per key: {:.0} (target: at most 300)",
-        grown as f64 / remembered.max(1) as f64
-    );
+/// moka's floor: the same capacity and policy, a 16-byte key and an 8-byte value.
+fn fill_bare_moka() -> Result<(u64, u64), Box<dyn Error>> {
+    let before = resident_bytes()?;
+    let bare: Cache<u128, u64> = Cache::builder()
+        .max_capacity(KEYS)
+        .initial_capacity(usize::try_from(KEYS)?)
+        .eviction_policy(EvictionPolicy::lru())
+        .build();
+    for n in 0..KEYS {
+        bare.insert(
+            u128::from(n).wrapping_mul(0x9e37_79b9_7f4a_7c15_f39c_c060_5ced_c835),
+            n,
+        );
+    }
+    bare.run_pending_tasks();
+    let entries = bare.entry_count();
+    let grown = resident_bytes()?.saturating_sub(before);
+    drop(bare);
+    Ok((entries, grown))
+}
+
+/// Runs this example again for one of the two measurements, so that neither is filled
+/// from memory the other freed; returns its bytes per key.
+fn measure_in_child(which: &str) -> Result<f64, Box<dyn Error>> {
+    let output = std::process::Command::new(std::env::current_exe()?)
+        .arg(which)
+        .output()?;
+    let text = String::from_utf8(output.stdout)?;
+    print!("{text}");
+    let line = text
+        .lines()
+        .find_map(|line| line.strip_prefix("bytes per key: "))
+        .ok_or("the child printed no bytes per key")?;
+    Ok(line.trim().parse()?)
+}
+
+fn main() -> Result<(), Box<dyn Error>> {
+    match std::env::args().nth(1).as_deref() {
+        Some(which @ ("store" | "moka")) => {
+            let (keys, grown) = if which == "store" {
+                fill_store()?
+            } else {
+                fill_bare_moka()?
+            };
+            println!(
+                "{which}: {keys} keys, resident grew {:.1} MiB",
+                grown as f64 / 1048576.0
+            );
+            println!("bytes per key: {:.0}", per_key(grown, keys));
+        }
+        _ => {
+            let store = measure_in_child("store")?;
+            let bare = measure_in_child("moka")?;
+            println!("ratio: {:.2}x (target: at most 1.10x)", store / bare);
+        }
+    }
     Ok(())
 }

@@ -10,7 +10,8 @@ use std::{
 };
 
 use quickassist_webhooks::idempotency::{
-    Claim, ClaimToken, IdempotencyKey, IdempotencyStore, MemoryStore, DEFAULT_CAPACITY,
+    Claim, ClaimToken, IdempotencyKey, IdempotencyStore, MemoryStore, BYTES_PER_KEY,
+    DEFAULT_CAPACITY, DEFAULT_MAX_MEMORY,
 };
 
 const LEASE: Duration = Duration::from_secs(60);
@@ -300,8 +301,26 @@ async fn works_behind_a_shared_trait_object() {
 }
 
 #[test]
-fn default_capacity_is_a_million_keys() {
-    assert_eq!(DEFAULT_CAPACITY, 1_000_000);
+fn a_full_default_store_fits_in_64_mib() {
+    assert_eq!(DEFAULT_MAX_MEMORY, 64 << 20);
+    const { assert!(DEFAULT_CAPACITY * BYTES_PER_KEY <= DEFAULT_MAX_MEMORY) };
+    assert_eq!(DEFAULT_CAPACITY, DEFAULT_MAX_MEMORY / BYTES_PER_KEY);
+    assert_eq!(
+        MemoryStore::builder()
+            .max_memory(DEFAULT_MAX_MEMORY)
+            .build()
+            .capacity(),
+        DEFAULT_CAPACITY
+    );
+    assert_eq!(MemoryStore::builder().max_memory(1).build().capacity(), 1);
+    assert_eq!(
+        MemoryStore::builder()
+            .capacity(5)
+            .max_memory(BYTES_PER_KEY * 9)
+            .build()
+            .capacity(),
+        9
+    );
     assert_eq!(MemoryStore::new().capacity(), DEFAULT_CAPACITY);
     assert_eq!(MemoryStore::default().capacity(), DEFAULT_CAPACITY);
     assert_eq!(MemoryStore::with_capacity(7).capacity(), 7);
@@ -355,4 +374,44 @@ fn threads_racing_over_many_keys_process_each_key_once() {
         }
     }
     assert!(total.iter().all(|&count| count == 1), "{total:?}");
+}
+
+#[tokio::test]
+async fn keys_evicted_before_their_done_ttl_are_counted() {
+    let clock = TestClock::new();
+    let store = clock.store(2);
+    let keys: Vec<_> = (0..5)
+        .map(|i| IdempotencyKey::new(format!("whk_early_{i}")))
+        .collect();
+    for key in &keys[..2] {
+        let token = claim_new(&store, key).await;
+        assert!(store.complete(key, token, TTL).await.unwrap());
+    }
+    assert_eq!(store.early_evictions(), 0);
+    // Two more completed keys push the first two out while their done-TTL runs.
+    for key in &keys[2..4] {
+        let token = claim_new(&store, key).await;
+        assert!(store.complete(key, token, TTL).await.unwrap());
+    }
+    assert_eq!(store.early_evictions(), 2);
+    // Once the TTL ended, making room forgets nothing that still counted.
+    clock.advance(TTL);
+    let token = claim_new(&store, &keys[4]).await;
+    assert!(store.complete(&keys[4], token, TTL).await.unwrap());
+    assert_eq!(store.early_evictions(), 2);
+    assert!(store.entry_count() <= 2);
+}
+
+#[tokio::test]
+async fn claims_in_flight_are_never_evicted() {
+    let store = MemoryStore::with_capacity(1);
+    let held = IdempotencyKey::new("whk_held");
+    let token = claim_new(&store, &held).await;
+    for i in 0..10 {
+        let key = IdempotencyKey::new(format!("whk_other_{i}"));
+        let other = claim_new(&store, &key).await;
+        assert!(store.complete(&key, other, TTL).await.unwrap());
+    }
+    assert_eq!(store.claim(&held, LEASE).await.unwrap(), Claim::InFlight);
+    assert!(store.complete(&held, token, TTL).await.unwrap());
 }

@@ -109,3 +109,42 @@ fn each_outcome_is_counted_once_with_its_labels_and_no_ids() {
         ]
     );
 }
+
+#[test]
+fn keys_forgotten_early_are_counted() {
+    use std::time::Duration;
+
+    use quickassist_webhooks::idempotency::{
+        Claim, IdempotencyKey, IdempotencyStore, MemoryStore, MEMORY_STORE_EARLY_EVICTIONS_TOTAL,
+    };
+
+    let recorder = DebuggingRecorder::new();
+    let snapshotter = recorder.snapshotter();
+    metrics::with_local_recorder(&recorder, || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let store = MemoryStore::with_capacity(1);
+        runtime.block_on(async {
+            for n in 0..3 {
+                let key = IdempotencyKey::new(format!("whk_{n}"));
+                let lease = Duration::from_secs(60);
+                let Claim::New(token) = store.claim(&key, lease).await.unwrap() else {
+                    panic!("a fresh key must be new");
+                };
+                let ttl = Duration::from_secs(3600);
+                assert!(store.complete(&key, token, ttl).await.unwrap());
+            }
+        });
+        // Eviction (and so the listener) runs in the store's pending maintenance.
+        assert_eq!(store.early_evictions(), 2);
+    });
+    let counted: Vec<_> = snapshotter
+        .snapshot()
+        .into_vec()
+        .into_iter()
+        .filter(|(key, ..)| key.key().name() == MEMORY_STORE_EARLY_EVICTIONS_TOTAL)
+        .map(|(_, _, _, value)| value)
+        .collect();
+    assert_eq!(counted, [DebugValue::Counter(2)]);
+}

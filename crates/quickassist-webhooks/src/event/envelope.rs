@@ -1,6 +1,6 @@
 //! [`Envelope`]: the wrapper every delivery comes in, and [`parse_envelope`].
 
-use std::{borrow::Cow, fmt, marker::PhantomData};
+use std::{fmt, marker::PhantomData};
 
 use chrono::{DateTime, Utc};
 use serde::{
@@ -12,6 +12,8 @@ use serde_json::{Map, Value};
 
 use super::{
     tagged::{TaggedParts, TaggedSeed},
+    text::Text,
+    timestamp::Stamp,
     Event, PayloadError,
 };
 
@@ -92,8 +94,13 @@ impl<E> Envelope<E> {
 /// ```
 pub fn parse_envelope<E: DeserializeOwned>(json: &[u8]) -> Result<Envelope<E>, PayloadError> {
     // Tracking the path costs on every field; valid bodies, the common case, skip it, and a
-    // body that fails is parsed again, with tracking, only to name the path.
-    match serde_json::from_slice(json) {
+    // body that fails is parsed again, with tracking, only to name the path. A body checked
+    // as UTF-8 once is read as `str`, which spares `serde_json` checking each string again.
+    let parsed = match std::str::from_utf8(json) {
+        Ok(text) => serde_json::from_str(text),
+        Err(_) => serde_json::from_slice(json),
+    };
+    match parsed {
         Ok(envelope) => Ok(envelope),
         Err(_) => Err(parse_envelope_tracked::<E>(json)
             .err()
@@ -134,15 +141,15 @@ impl<'de, E: Deserialize<'de>> Visitor<'de> for EnvelopeVisitor<E> {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Envelope<E>, A::Error> {
-        let mut name: Option<String> = None;
+        let mut name: Option<Text<'de>> = None;
         let mut event: Option<E> = None;
         let mut buffered: Option<Value> = None;
         let mut timestamp = None;
         let mut webhook_id = None;
         let mut extra = Map::new();
         // Repeated keys keep their last value, as JSON.parse (and so the signed form) does.
-        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
-            match key.as_ref() {
+        while let Some(key) = map.next_key::<Text<'de>>()? {
+            match key.as_str() {
                 "event" => {
                     if name.is_some() {
                         // A second, possibly different name would re-type data already read.
@@ -153,27 +160,29 @@ impl<'de, E: Deserialize<'de>> Visitor<'de> for EnvelopeVisitor<E> {
                 "data" => match &name {
                     Some(name) => {
                         event = Some(map.next_value_seed(TaggedSeed {
-                            name,
+                            name: name.as_str(),
                             marker: PhantomData,
                         })?);
                         buffered = None;
                     }
                     None => buffered = Some(map.next_value()?),
                 },
-                "timestamp" => timestamp = Some(map.next_value()?),
+                "timestamp" => timestamp = Some(map.next_value::<Stamp>()?.0),
                 "webhookId" => webhook_id = Some(map.next_value()?),
                 _ => {
                     let value = map.next_value()?;
-                    extra.insert(key.into_owned(), value);
+                    extra.insert(key.0.into_owned(), value);
                 }
             }
         }
         let name = name.ok_or_else(|| de::Error::missing_field("event"))?;
         let event = match (event, buffered) {
             (Some(event), _) => event,
-            (None, data) => {
-                E::deserialize(TaggedParts { name: &name, data }).map_err(de::Error::custom)?
-            }
+            (None, data) => E::deserialize(TaggedParts {
+                name: name.as_str(),
+                data,
+            })
+            .map_err(de::Error::custom)?,
         };
         Ok(Envelope {
             event,

@@ -70,7 +70,7 @@ impl Event {
     }
 
     /// Builds the event named `name` from its `data`, read by `read`.
-    fn read<'de, D, R>(name: String, read: R) -> Result<Self, D>
+    fn read<'de, D, R>(name: EventName, read: R) -> Result<Self, D>
     where
         R: DataReader<'de, D>,
     {
@@ -81,13 +81,51 @@ impl Event {
             Self::MESSAGE_FAILED => Self::MessageFailed(read.read()?),
             _ => Self::Unknown {
                 data: read.read()?,
-                event: name,
+                event: name.into_string(),
             },
         })
     }
 }
 
 /// Reads the `data` of an event as whatever type its name calls for.
+/// An event's name: one of [`Event::DOCUMENTED`] without an allocation, or any other.
+#[derive(Clone)]
+enum EventName {
+    Documented(&'static str),
+    Other(String),
+}
+
+impl EventName {
+    fn as_str(&self) -> &str {
+        match self {
+            Self::Documented(name) => name,
+            Self::Other(name) => name,
+        }
+    }
+
+    fn into_string(self) -> String {
+        match self {
+            Self::Documented(name) => name.to_owned(),
+            Self::Other(name) => name,
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for EventName {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let name = super::text::Text::deserialize(deserializer)?;
+        Ok(
+            match Event::DOCUMENTED
+                .into_iter()
+                .find(|documented| *documented == name.as_str())
+            {
+                Some(documented) => Self::Documented(documented),
+                None => Self::Other(name.0.into_owned()),
+            },
+        )
+    }
+}
+
 trait DataReader<'de, E> {
     fn read<T: Deserialize<'de>>(self) -> Result<T, E>;
 }
@@ -126,11 +164,11 @@ impl<'de> Visitor<'de> for EventVisitor {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Event, A::Error> {
-        let mut name: Option<String> = None;
+        let mut name: Option<EventName> = None;
         let mut buffered: Option<Value> = None;
         let mut event: Option<Event> = None;
-        while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
-            match key.as_ref() {
+        while let Some(key) = map.next_key::<super::text::Text<'de>>()? {
+            match key.as_str() {
                 "event" => name = Some(map.next_value()?),
                 "data" => match name.take() {
                     // Like JSON.parse, a repeated key wins: the later `data` replaces the earlier.
@@ -152,7 +190,7 @@ impl<'de> Visitor<'de> for EventVisitor {
         let name = name.ok_or_else(|| de::Error::missing_field("event"))?;
         match (event, buffered) {
             // `event` repeated after `data` with a different name: rebuild from the last name.
-            (Some(event), _) if event.name() == name => Ok(event),
+            (Some(event), _) if event.name() == name.as_str() => Ok(event),
             (Some(event), _) => Event::read(name, FromValue(data_of(event)?)),
             (None, Some(data)) => Event::read(name, FromValue(data)),
             (None, None) => match Event::read::<A::Error, _>(name, FromValue(Value::Null)) {

@@ -37,6 +37,8 @@ mod error;
 mod kind;
 mod payload;
 mod tagged;
+mod text;
+mod timestamp;
 mod value;
 
 pub use envelope::{parse_envelope, Envelope};

@@ -52,8 +52,8 @@ macro_rules! open_enum {
 
         impl<'de> Deserialize<'de> for $name {
             fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                let text = std::borrow::Cow::<'de, str>::deserialize(deserializer)?;
-                Ok(Self::from(text.as_ref()))
+                let text = super::text::Text::deserialize(deserializer)?;
+                Ok(Self::from(text.as_str()))
             }
         }
     };

@@ -64,5 +64,8 @@ pub use dedup::{
 pub use guard::DeliveryGuard;
 pub use key::IdempotencyKey;
 #[cfg(feature = "memory-store")]
-pub use memory::{MemoryStore, MemoryStoreBuilder, DEFAULT_CAPACITY};
+pub use memory::{
+    MemoryStore, MemoryStoreBuilder, BYTES_PER_KEY, DEFAULT_CAPACITY, DEFAULT_MAX_MEMORY,
+    MEMORY_STORE_EARLY_EVICTIONS_TOTAL,
+};
 pub use store::{Claim, ClaimToken, IdempotencyStore, StoreError, StoreFuture};

@@ -51,6 +51,7 @@
 //! | `quickassist_webhooks_deliveries_total` | counter | `outcome` (`processed`, `handler_failed`, `accepted`, `duplicate`, `rejected`), `reason` (the rejection code, or `none`) | deliveries |
 //! | `quickassist_webhooks_delivery_lag_seconds` | histogram | | seconds from the signed `timestamp` to receipt |
 //! | `quickassist_webhooks_handler_duration_seconds` | histogram | | seconds in the handler |
+//! | `quickassist_webhooks_memory_store_early_evictions_total` | counter | | keys a full `MemoryStore` forgot before their done-TTL ended (a late retry of one would be processed again) |
 //!
 //! No id or phone number is ever a label.
 //!
