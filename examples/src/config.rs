@@ -3,6 +3,7 @@
 use std::{error::Error, fmt, path::PathBuf};
 
 use quickassist_webhooks::Secret;
+use quickassist_webhooks_postgres::redact_url;
 use quickassist_webhooks_redis::RedisStore;
 use tokio_rustls::rustls::{
     crypto::ring,
@@ -56,7 +57,7 @@ impl fmt::Debug for ReceiverConfig {
             .field("secret", &self.secret)
             .field("host", &self.host)
             .field("port", &self.port)
-            .field("redis_url", &self.redis_url.as_deref().map(redact_password))
+            .field("redis_url", &self.redis_url.as_deref().map(redact_url))
             .field("tls", &self.tls)
             .finish()
     }
@@ -173,24 +174,6 @@ impl ReceiverConfig {
     }
 }
 
-/// `redis://user:***@host/` for `redis://user:secret@host/`: URLs are shown without their
-/// password.
-fn redact_password(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_owned();
-    };
-    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    let (authority, path) = rest.split_at(authority_end);
-    match authority.rsplit_once('@') {
-        Some((userinfo, host)) => {
-            let user = userinfo.split_once(':').map_or(userinfo, |(user, _)| user);
-            let hidden = if userinfo.contains(':') { ":***" } else { "" };
-            format!("{scheme}://{user}{hidden}@{host}{path}")
-        }
-        None => url.to_owned(),
-    }
-}
-
 /// Why the receiver cannot start; the binaries print it and exit with code 2.
 #[derive(Debug)]
 #[non_exhaustive]
@@ -294,17 +277,6 @@ mod tests {
         assert!(
             debug.contains("redis://default:***@127.0.0.1:6379/0"),
             "{debug}"
-        );
-    }
-
-    #[test]
-    fn urls_without_a_password_are_shown_as_they_are() {
-        for url in ["redis://127.0.0.1:6379", "redis://user@h/1", "not a url"] {
-            assert_eq!(redact_password(url), url);
-        }
-        assert_eq!(
-            redact_password("rediss://:pw@h:1?x=@"),
-            "rediss://:***@h:1?x=@"
         );
     }
 
