@@ -91,11 +91,11 @@ async fn workers(inbox: &Inbox, writes: bool, count: i64) -> Result<(), Box<dyn 
     let started = Instant::now();
     let running = Worker::new(
         inbox.clone(),
-        handler_fn(move |envelope, tx| {
+        handler_fn(move |delivery, tx| {
             Box::pin(async move {
                 if writes {
                     sqlx::query("INSERT INTO bench_handled (webhook_id) VALUES ($1)")
-                        .bind(&envelope.webhook_id)
+                        .bind(&delivery.envelope.webhook_id)
                         .execute(&mut **tx)
                         .await?;
                 }

@@ -41,9 +41,9 @@ async fn run() -> Result<(), Box<dyn Error>> {
     // transaction a real handler would write through).
     let worker = Worker::new(
         inbox.clone(),
-        handler_fn(|envelope, _tx| {
+        handler_fn(|delivery, _tx| {
             Box::pin(async move {
-                let line = serde_json::to_string(&envelope)?;
+                let line = serde_json::to_string(&delivery.envelope)?;
                 let mut stdout = std::io::stdout().lock();
                 writeln!(stdout, "{line}")?;
                 stdout.flush()?;

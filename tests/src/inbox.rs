@@ -1,7 +1,10 @@
 //! The durable inbox (`quickassist-webhooks-postgres`) behind each integration, over real
 //! HTTP and a real PostgreSQL: the same scenarios for axum and actix-web.
 
+use std::sync::{Arc, Mutex};
+
 use quickassist_webhooks::{
+    accounts::{AccountId, Accounts, SourceError},
     receive::Receiver,
     testing::{sample, SignedRequest},
     Event, Secret, Verifier, SIGNATURE_HEADER,
@@ -24,6 +27,31 @@ pub async fn inbox_receiver() -> (PostgresServer, Inbox, Receiver) {
     let inbox = Inbox::connect(&server.url()).await.expect("connect");
     inbox.migrate().await.expect("migrations");
     let receiver = Receiver::builder(Verifier::new(SECRET))
+        .intake(inbox.clone())
+        .build()
+        .expect("a valid configuration");
+    (server, inbox, receiver)
+}
+
+/// The route of [`accounts_inbox_receiver`]: one URL per account.
+pub const ACCOUNTS_ROUTE: &str = "/webhooks/thequickassist/{account}";
+
+/// A throwaway cluster with the inbox migrated, and a receiver of two accounts (`acme` with
+/// secret `whsec_acme`, `globex` with `whsec_globex`) storing into it.
+///
+/// # Panics
+///
+/// When PostgreSQL cannot be started (`scripts/test` installs it).
+pub async fn accounts_inbox_receiver() -> (PostgresServer, Inbox, Receiver) {
+    let (server, inbox, _) = inbox_receiver().await;
+    let accounts = Accounts::new(|account: AccountId| async move {
+        Ok::<_, SourceError>(match account.as_str() {
+            "acme" => Some(vec![Secret::from("whsec_acme")]),
+            "globex" => Some(vec![Secret::from("whsec_globex")]),
+            _ => None,
+        })
+    });
+    let receiver = Receiver::for_accounts(accounts)
         .intake(inbox.clone())
         .build()
         .expect("a valid configuration");
@@ -134,7 +162,7 @@ pub async fn database_outage_gets_503_and_the_retry_is_stored(
 
     let worker = Worker::new(
         inbox.clone(),
-        handler_fn(|_envelope, _tx| Box::pin(async { Ok(()) })),
+        handler_fn(|_delivery, _tx| Box::pin(async { Ok(()) })),
     );
     assert_eq!(worker.process_batch().await.expect("a batch"), 1);
     let processed: i64 = sqlx::query_scalar(
@@ -145,4 +173,56 @@ pub async fn database_outage_gets_503_and_the_retry_is_stored(
     .expect("count");
     assert_eq!(processed, 1);
     drop(server);
+}
+
+/// Two accounts send the same `webhookId`: two deliveries, each stored and acknowledged
+/// (neither is the other's duplicate), and the worker hands each to the handler with its
+/// account. A copy to the same account again is a duplicate.
+pub async fn each_account_gets_its_own_row(target: &Target, inbox: &Inbox) {
+    let client = Client::new();
+    let envelope = sample(Event::MESSAGE_READ, "whk_inbox_shared");
+    let to_account = async |account: &str| {
+        let request = SignedRequest::new(&Secret::from(format!("whsec_{account}")), &envelope);
+        client
+            .post(format!("http://{}{}/{account}", target.addr, crate::PATH))
+            .header(SIGNATURE_HEADER, &request.signature)
+            .body(request.body.clone())
+            .send()
+            .await
+            .expect("the receiver answers")
+    };
+    for account in ["acme", "globex"] {
+        let answer = to_account(account).await;
+        assert_eq!(answer.status(), StatusCode::OK, "{account}");
+        assert!(
+            answer.headers().get("x-webhook-duplicate").is_none(),
+            "{account}"
+        );
+    }
+    let again = to_account("acme").await;
+    assert_eq!(again.headers()["x-webhook-duplicate"], "true");
+    assert_eq!(rows(inbox, "whk_inbox_shared").await, 2);
+
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let record = Arc::clone(&seen);
+    let worker = Worker::new(
+        inbox.clone(),
+        handler_fn(move |delivery, _tx| {
+            record.lock().expect("not poisoned").push((
+                delivery.envelope.webhook_id,
+                delivery.account.map(|account| account.to_string()),
+            ));
+            Box::pin(async { Ok(()) })
+        }),
+    );
+    assert_eq!(worker.process_batch().await.expect("a batch"), 2);
+    let mut seen = seen.lock().expect("not poisoned").clone();
+    seen.sort();
+    assert_eq!(
+        seen,
+        [
+            ("whk_inbox_shared".to_owned(), Some("acme".to_owned())),
+            ("whk_inbox_shared".to_owned(), Some("globex".to_owned())),
+        ]
+    );
 }

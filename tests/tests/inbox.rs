@@ -4,14 +4,14 @@
 use std::sync::Arc;
 
 use quickassist_e2e::{
-    inbox::{self, inbox_receiver},
-    servers::{start_actix, start_axum},
+    inbox::{self, accounts_inbox_receiver, inbox_receiver, ACCOUNTS_ROUTE},
+    servers::{start_actix, start_actix_at, start_axum, start_axum_at},
     RecordingSink, Target,
 };
 use quickassist_webhooks::receive::Receiver;
 
 macro_rules! inbox_tests {
-    ($framework:ident, $start:path) => {
+    ($framework:ident, $start:path, $start_at:path) => {
         mod $framework {
             use super::*;
 
@@ -36,6 +36,14 @@ macro_rules! inbox_tests {
                 inbox::database_outage_gets_503_and_the_retry_is_stored(&target, &inbox, server)
                     .await;
             }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn each_account_gets_its_own_row() {
+                let (_server, inbox, receiver) = accounts_inbox_receiver().await;
+                let target =
+                    $start_at(ACCOUNTS_ROUTE, receiver, Arc::new(RecordingSink::default())).await;
+                inbox::each_account_gets_its_own_row(&target, &inbox).await;
+            }
         }
     };
 }
@@ -44,5 +52,9 @@ async fn actix(receiver: Receiver, sink: Arc<RecordingSink>) -> Target {
     start_actix(receiver, sink)
 }
 
-inbox_tests!(axum, start_axum);
-inbox_tests!(actix_web, super::actix);
+async fn actix_at(route: &str, receiver: Receiver, sink: Arc<RecordingSink>) -> Target {
+    start_actix_at(route, receiver, sink)
+}
+
+inbox_tests!(axum, start_axum, start_axum_at);
+inbox_tests!(actix_web, super::actix, super::actix_at);

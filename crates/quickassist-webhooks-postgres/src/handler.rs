@@ -2,8 +2,9 @@
 
 use std::{error::Error, future::Future, pin::Pin};
 
-use quickassist_webhooks::{Envelope, Event};
 use sqlx::{Postgres, Transaction};
+
+use crate::StoredDelivery;
 
 /// The error a handler fails with: anything, shown (without the body) as the row's
 /// `last_error`.
@@ -25,21 +26,21 @@ pub type HandlerFuture<'t> = Pin<Box<dyn Future<Output = Result<(), HandlerError
 /// Processes one stored delivery inside the transaction that marks it processed.
 ///
 /// The handler's writes through `tx` and the "processed" mark commit together or not at
-/// all: exactly-once effects. Returning `Err` (or panicking) rolls the handler's writes
-/// back and schedules another attempt.
+/// all: exactly-once effects. Returning `Err`, panicking or running past the worker's
+/// [`handler_timeout`](crate::Worker::handler_timeout) rolls the handler's writes back and
+/// schedules another attempt.
 ///
 /// Implemented for functions and closures returning a [`HandlerFuture`]; a closure needs
 /// [`handler_fn`] to get its signature (lifetimes) right:
 ///
 /// ```
-/// use quickassist_webhooks::Envelope;
-/// use quickassist_webhooks_postgres::{handler_fn, Handler, HandlerFuture};
+/// use quickassist_webhooks_postgres::{handler_fn, Handler, HandlerFuture, StoredDelivery};
 /// use sqlx::{Postgres, Transaction};
 ///
-/// fn record<'t>(envelope: Envelope, tx: &'t mut Transaction<'_, Postgres>) -> HandlerFuture<'t> {
+/// fn record<'t>(delivery: StoredDelivery, tx: &'t mut Transaction<'_, Postgres>) -> HandlerFuture<'t> {
 ///     Box::pin(async move {
 ///         sqlx::query("INSERT INTO seen (webhook_id) VALUES ($1)")
-///             .bind(&envelope.webhook_id)
+///             .bind(&delivery.envelope.webhook_id)
 ///             .execute(&mut **tx)
 ///             .await?;
 ///         Ok(())
@@ -50,16 +51,16 @@ pub type HandlerFuture<'t> = Pin<Box<dyn Future<Output = Result<(), HandlerError
 /// takes(record);
 ///
 /// let table = String::from("seen");
-/// takes(handler_fn(move |envelope, tx| {
+/// takes(handler_fn(move |delivery, tx| {
 ///     let sql = format!("INSERT INTO {table} (webhook_id) VALUES ($1)");
 ///     Box::pin(async move {
-///         sqlx::query(&sql).bind(&envelope.webhook_id).execute(&mut **tx).await?;
+///         sqlx::query(&sql).bind(&delivery.envelope.webhook_id).execute(&mut **tx).await?;
 ///         Ok(())
 ///     })
 /// }));
 /// ```
 pub trait Handler: Send + Sync + 'static {
-    /// Handles `envelope`, writing through `tx`.
+    /// Handles `delivery`, writing through `tx`.
     ///
     /// # Errors
     ///
@@ -67,29 +68,29 @@ pub trait Handler: Send + Sync + 'static {
     /// worker's maximum attempts).
     fn handle<'t>(
         &'t self,
-        envelope: Envelope<Event>,
+        delivery: StoredDelivery,
         tx: &'t mut Transaction<'_, Postgres>,
     ) -> HandlerFuture<'t>;
 }
 
 impl<F> Handler for F
 where
-    F: for<'t, 'c> Fn(Envelope<Event>, &'t mut Transaction<'c, Postgres>) -> HandlerFuture<'t>
+    F: for<'t, 'c> Fn(StoredDelivery, &'t mut Transaction<'c, Postgres>) -> HandlerFuture<'t>
         + Send
         + Sync
         + 'static,
 {
     fn handle<'t>(
         &'t self,
-        envelope: Envelope<Event>,
+        delivery: StoredDelivery,
         tx: &'t mut Transaction<'_, Postgres>,
     ) -> HandlerFuture<'t> {
-        self(envelope, tx)
+        self(delivery, tx)
     }
 }
 
 /// Gives a closure the signature a [`Handler`] needs (the future borrows the transaction),
-/// which Rust cannot infer through the trait: `handler_fn(|envelope, tx| Box::pin(async
+/// which Rust cannot infer through the trait: `handler_fn(|delivery, tx| Box::pin(async
 /// move { … }))`. Returns the closure unchanged.
 ///
 /// ```
@@ -98,7 +99,7 @@ where
 ///
 /// let handled = Arc::new(AtomicUsize::new(0));
 /// let counter = Arc::clone(&handled);
-/// let handler = handler_fn(move |_envelope, _tx| {
+/// let handler = handler_fn(move |_delivery, _tx| {
 ///     counter.fetch_add(1, Ordering::Relaxed);
 ///     Box::pin(async { Ok(()) })
 /// });
@@ -107,7 +108,7 @@ where
 /// ```
 pub fn handler_fn<F>(handler: F) -> F
 where
-    F: for<'t, 'c> Fn(Envelope<Event>, &'t mut Transaction<'c, Postgres>) -> HandlerFuture<'t>
+    F: for<'t, 'c> Fn(StoredDelivery, &'t mut Transaction<'c, Postgres>) -> HandlerFuture<'t>
         + Send
         + Sync
         + 'static,

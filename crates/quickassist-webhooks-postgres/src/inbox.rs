@@ -10,6 +10,7 @@ use std::{
 };
 
 use quickassist_webhooks::{
+    accounts::AccountId,
     receive::{Delivery, Intake, IntakeError, IntakeFuture, Stored},
     Envelope, Event, SignedForm,
 };
@@ -33,8 +34,8 @@ pub const DEFAULT_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(2);
 pub const CHANNEL: &str = "quickassist_webhook_inbox";
 
 const INSERT: &str = "INSERT INTO quickassist_webhook_inbox \
-     (webhook_id, event, body, signed_form, signed_at, ordering_key) \
-     VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (webhook_id) DO NOTHING";
+     (webhook_id, event, body, signed_form, signed_at, ordering_key, account) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (account, webhook_id) DO NOTHING";
 
 /// How long an inbox waits to gather new deliveries into one announcement.
 const ANNOUNCE_AFTER: Duration = Duration::from_millis(2);
@@ -199,6 +200,7 @@ impl Inbox {
             .bind(form)
             .bind(envelope.timestamp)
             .bind((self.key)(envelope))
+            .bind(delivery.account.as_ref().map_or("", AccountId::as_str))
             .execute(&self.pool)
             .await?;
         Ok(if inserted.rows_affected() == 1 {

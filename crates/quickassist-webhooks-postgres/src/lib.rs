@@ -3,6 +3,7 @@
 #![deny(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+mod delivery;
 mod error;
 mod handler;
 mod inbox;
@@ -14,6 +15,7 @@ pub mod test_server;
 mod url;
 mod worker;
 
+pub use delivery::StoredDelivery;
 pub use error::Error;
 pub use handler::{handler_fn, Handler, HandlerError, HandlerFuture};
 pub use inbox::{Inbox, CHANNEL, DEFAULT_ACQUIRE_TIMEOUT, DEFAULT_MAX_CONNECTIONS};
@@ -22,5 +24,5 @@ pub use store::{PostgresStore, DEFAULT_STORE_TIMEOUT};
 pub use url::redact_url;
 pub use worker::{
     RunningWorker, Worker, DEFAULT_BACKOFF_BASE, DEFAULT_BACKOFF_MAX, DEFAULT_BATCH_SIZE,
-    DEFAULT_MAX_ATTEMPTS, DEFAULT_POLL_INTERVAL,
+    DEFAULT_HANDLER_TIMEOUT, DEFAULT_MAX_ATTEMPTS, DEFAULT_POLL_INTERVAL,
 };

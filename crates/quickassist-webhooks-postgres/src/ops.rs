@@ -85,6 +85,8 @@ pub enum Selection {
 pub struct Listed {
     /// The delivery's `webhookId`.
     pub webhook_id: String,
+    /// The account it was verified for (receivers of many accounts only).
+    pub account: Option<String>,
     /// The event name.
     pub event: String,
     /// Its state.
@@ -102,6 +104,7 @@ pub struct Listed {
 #[derive(FromRow)]
 struct Row {
     webhook_id: String,
+    account: String,
     event: String,
     status: String,
     attempts: i32,
@@ -136,7 +139,7 @@ impl Inbox {
     /// ```
     pub async fn list(&self, status: Option<Status>, limit: u32) -> Result<Vec<Listed>, Error> {
         let rows: Vec<Row> = sqlx::query_as(
-            "SELECT webhook_id, event, status, attempts, received_at, processed_at, last_error \
+            "SELECT webhook_id, account, event, status, attempts, received_at, processed_at, last_error \
              FROM quickassist_webhook_inbox WHERE ($1::text IS NULL OR status = $1) \
              ORDER BY received_at DESC, webhook_id LIMIT $2",
         )
@@ -150,6 +153,7 @@ impl Inbox {
                 Some(Listed {
                     status: Status::parse(&row.status)?,
                     webhook_id: row.webhook_id,
+                    account: Some(row.account).filter(|account| !account.is_empty()),
                     event: row.event,
                     attempts: row.attempts,
                     received_at: row.received_at,

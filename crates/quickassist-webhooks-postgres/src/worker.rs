@@ -8,12 +8,13 @@ use std::{
     time::{Duration, Instant},
 };
 
+use chrono::{DateTime, Utc};
 use futures_util::FutureExt;
-use quickassist_webhooks::{idempotency::ClaimToken, parse_envelope, Event};
+use quickassist_webhooks::{accounts::AccountId, idempotency::ClaimToken, parse_envelope, Event};
 use sqlx::{postgres::PgListener, Acquire, PgPool, Postgres, Transaction};
 use tokio::{sync::watch, task::JoinSet};
 
-use crate::{inbox::CHANNEL, Error, Handler, Inbox};
+use crate::{inbox::CHANNEL, Error, Handler, Inbox, StoredDelivery};
 
 /// Deliveries one task claims at a time by default.
 ///
@@ -34,32 +35,39 @@ pub const DEFAULT_BACKOFF_MAX: Duration = Duration::from_secs(3600);
 /// How often an idle worker looks for due deliveries when no notification came (a lost
 /// `LISTEN` connection, retries coming due) by default.
 pub const DEFAULT_POLL_INTERVAL: Duration = Duration::from_secs(1);
+/// How long a handler may run by default before its attempt counts as failed: 60 seconds.
+///
+/// ```
+/// assert_eq!(quickassist_webhooks_postgres::DEFAULT_HANDLER_TIMEOUT.as_secs(), 60);
+/// ```
+pub const DEFAULT_HANDLER_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Claims due rows of all unordered deliveries.
-const CLAIM: &str = "SELECT webhook_id, body, attempts FROM quickassist_webhook_inbox \
+const CLAIM: &str = "SELECT webhook_id, body, attempts, account, received_at \
+     FROM quickassist_webhook_inbox \
      WHERE status = 'pending' AND next_attempt_at <= now() \
      ORDER BY next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED";
 
 /// Claims due rows that are the first pending delivery of their key (in signed order), so
 /// a key's later deliveries wait for its earlier ones, wherever they are being processed.
-const CLAIM_ORDERED: &str = "SELECT i.webhook_id, i.body, i.attempts \
+const CLAIM_ORDERED: &str = "SELECT i.webhook_id, i.body, i.attempts, i.account, i.received_at \
      FROM quickassist_webhook_inbox i \
      WHERE i.status = 'pending' AND i.next_attempt_at <= now() \
        AND (i.ordering_key IS NULL OR NOT EXISTS ( \
          SELECT 1 FROM quickassist_webhook_inbox e \
-         WHERE e.ordering_key = i.ordering_key AND e.status = 'pending' \
+         WHERE e.ordering_key = i.ordering_key AND e.account = i.account AND e.status = 'pending' \
            AND (e.signed_at, e.webhook_id) < (i.signed_at, i.webhook_id))) \
      ORDER BY i.next_attempt_at LIMIT $1 FOR UPDATE OF i SKIP LOCKED";
 
 const MARK_PROCESSED: &str = "UPDATE quickassist_webhook_inbox \
      SET status = 'processed', processed_at = now(), attempts = attempts + 1, last_error = NULL \
-     WHERE webhook_id = $1";
+     WHERE account = $2 AND webhook_id = $1";
 
 const MARK_FAILED: &str = "UPDATE quickassist_webhook_inbox \
      SET attempts = attempts + 1, last_error = $2, \
          status = CASE WHEN attempts + 1 >= $3 THEN 'dead' ELSE 'pending' END, \
          next_attempt_at = now() + $4 * interval '1 millisecond' \
-     WHERE webhook_id = $1";
+     WHERE account = $5 AND webhook_id = $1";
 
 const NEXT_DUE: &str = "SELECT min(next_attempt_at) - now() > interval '0' AS later, \
      extract(epoch FROM min(next_attempt_at) - now())::float8 AS seconds \
@@ -72,7 +80,7 @@ const NEXT_DUE: &str = "SELECT min(next_attempt_at) - now() > interval '0' AS la
 ///
 /// - New rows are picked up within milliseconds (`LISTEN`/`NOTIFY`), with polling every
 ///   [`poll_interval`](Self::poll_interval) as the fallback.
-/// - A failing (or panicking) handler: its writes roll back, `attempts + 1`, and the next
+/// - A failing (or panicking, or [timed-out](Self::handler_timeout)) handler: its writes roll back, `attempts + 1`, and the next
 ///   attempt comes after an exponential backoff with jitter; after
 ///   [`max_attempts`](Self::max_attempts) the row is `dead`
 ///   ([`Inbox::retry`] brings it back).
@@ -86,10 +94,10 @@ const NEXT_DUE: &str = "SELECT min(next_attempt_at) - now() > interval '0' AS la
 /// use quickassist_webhooks_postgres::{handler_fn, Inbox, Worker};
 ///
 /// # async fn demo(inbox: Inbox) {
-/// let worker = Worker::new(inbox, handler_fn(|envelope, tx| {
+/// let worker = Worker::new(inbox, handler_fn(|delivery, tx| {
 ///     Box::pin(async move {
 ///         sqlx::query("INSERT INTO events (webhook_id) VALUES ($1)")
-///             .bind(&envelope.webhook_id)
+///             .bind(&delivery.envelope.webhook_id)
 ///             .execute(&mut **tx)
 ///             .await?;
 ///         Ok(())
@@ -116,13 +124,26 @@ struct Config {
     backoff_base: Duration,
     backoff_max: Duration,
     poll_interval: Duration,
+    handler_timeout: Duration,
     ordered: bool,
+}
+
+/// A claimed row.
+#[derive(sqlx::FromRow)]
+struct Claimed {
+    webhook_id: String,
+    body: Vec<u8>,
+    attempts: i32,
+    /// `''` for no account.
+    account: String,
+    received_at: DateTime<Utc>,
 }
 
 impl<H: Handler> Worker<H> {
     /// A worker of `inbox` running `handler`, with one task and the defaults
     /// ([`DEFAULT_BATCH_SIZE`], [`DEFAULT_MAX_ATTEMPTS`], [`DEFAULT_BACKOFF_BASE`],
-    /// [`DEFAULT_BACKOFF_MAX`], [`DEFAULT_POLL_INTERVAL`], unordered).
+    /// [`DEFAULT_BACKOFF_MAX`], [`DEFAULT_POLL_INTERVAL`], [`DEFAULT_HANDLER_TIMEOUT`],
+    /// unordered).
     pub fn new(inbox: Inbox, handler: H) -> Self {
         Self {
             inbox,
@@ -134,6 +155,7 @@ impl<H: Handler> Worker<H> {
                 backoff_base: DEFAULT_BACKOFF_BASE,
                 backoff_max: DEFAULT_BACKOFF_MAX,
                 poll_interval: DEFAULT_POLL_INTERVAL,
+                handler_timeout: DEFAULT_HANDLER_TIMEOUT,
                 ordered: false,
             },
         }
@@ -176,6 +198,27 @@ impl<H: Handler> Worker<H> {
     #[must_use]
     pub fn poll_interval(mut self, interval: Duration) -> Self {
         self.config.poll_interval = interval;
+        self
+    }
+
+    /// How long one handler call may run (default [`DEFAULT_HANDLER_TIMEOUT`]). Past it the
+    /// call is dropped, its writes roll back and the attempt counts as failed (`last_error`
+    /// says it timed out), so a hung handler cannot hold its batch, its rows and a
+    /// connection forever, nor stall a graceful shutdown.
+    ///
+    /// Each statement of the batch's transaction is bounded by the same time
+    /// (`SET LOCAL statement_timeout`), so a query left running by a timed-out handler
+    /// is cancelled by the server rather than holding the rollback.
+    ///
+    /// ```no_run
+    /// # fn demo(worker: quickassist_webhooks_postgres::Worker<impl quickassist_webhooks_postgres::Handler>) {
+    /// use std::time::Duration;
+    /// let worker = worker.handler_timeout(Duration::from_secs(10));
+    /// # let _ = worker; }
+    /// ```
+    #[must_use]
+    pub fn handler_timeout(mut self, timeout: Duration) -> Self {
+        self.config.handler_timeout = timeout.max(Duration::from_millis(1));
         self
     }
 
@@ -363,62 +406,84 @@ async fn process_batch<H: Handler>(
     config: &Config,
 ) -> Result<usize, Error> {
     let mut tx = pool.begin().await?;
+    // `SET LOCAL statement_timeout`, which takes no bind parameters.
+    sqlx::query("SELECT set_config('statement_timeout', $1, true)")
+        .bind(format!("{}ms", config.handler_timeout.as_millis().max(1)))
+        .execute(&mut *tx)
+        .await?;
     let claim = if config.ordered { CLAIM_ORDERED } else { CLAIM };
-    let rows: Vec<(String, Vec<u8>, i32)> = sqlx::query_as(claim)
+    let rows: Vec<Claimed> = sqlx::query_as(claim)
         .bind(i64::try_from(config.batch_size).unwrap_or(i64::MAX))
         .fetch_all(&mut *tx)
         .await?;
     let claimed = rows.len();
-    for (webhook_id, body, attempts) in rows {
-        process_one(&mut tx, handler, config, &webhook_id, &body, attempts).await?;
+    for row in rows {
+        process_one(&mut tx, handler, config, row).await?;
     }
     tx.commit().await?;
     Ok(claimed)
+}
+
+/// Why an attempt failed, and whether another could succeed.
+struct Failure {
+    error: String,
+    fatal: bool,
 }
 
 async fn process_one<H: Handler>(
     tx: &mut Transaction<'static, Postgres>,
     handler: &H,
     config: &Config,
-    webhook_id: &str,
-    body: &[u8],
-    attempts: i32,
+    row: Claimed,
 ) -> Result<(), Error> {
     let started = Instant::now();
-    let failure = match parse_envelope::<Event>(body) {
-        // Verified and parsed at intake: only a change of this library's event types can
-        // get here, and retrying would not help.
-        Err(error) => Some((format!("not an envelope: {error}"), true)),
-        Ok(envelope) => {
+    let webhook_id = row.webhook_id.as_str();
+    let attempt = u32::try_from(row.attempts).unwrap_or(0).saturating_add(1);
+    let failure = match stored_delivery(&row, attempt) {
+        Err(failure) => Some(failure),
+        Ok(delivery) => {
             let mut savepoint = tx.begin().await?;
-            let outcome = AssertUnwindSafe(handler.handle(envelope, &mut savepoint))
-                .catch_unwind()
-                .await;
-            match outcome {
-                Ok(Ok(())) => {
+            let call = AssertUnwindSafe(handler.handle(delivery, &mut savepoint)).catch_unwind();
+            let failure = match tokio::time::timeout(config.handler_timeout, call).await {
+                Ok(Ok(Ok(()))) => None,
+                Ok(Ok(Err(error))) => Some(error.to_string()),
+                Ok(Err(_)) => Some("the handler panicked".to_owned()),
+                Err(_) => Some(format!(
+                    "the handler timed out after {:?}",
+                    config.handler_timeout
+                )),
+            };
+            match failure {
+                None => {
                     sqlx::query(MARK_PROCESSED)
                         .bind(webhook_id)
+                        .bind(&row.account)
                         .execute(&mut *savepoint)
                         .await?;
                     savepoint.commit().await?;
-                    None
                 }
-                Ok(Err(error)) => {
-                    savepoint.rollback().await?;
-                    Some((error.to_string(), false))
-                }
-                Err(_) => {
-                    savepoint.rollback().await?;
-                    Some(("the handler panicked".to_owned(), false))
+                Some(_) => {
+                    // A handler dropped at its timeout may leave a statement running; the
+                    // error it ends with is read by the connection's next call, which may
+                    // be this rollback. The savepoint, dropped unreleased, then queues its
+                    // rollback ahead of the next statement (the mark below), so the
+                    // handler's writes are undone either way; a connection that is gone
+                    // fails that statement, and the batch with it.
+                    if let Err(error) = savepoint.rollback().await {
+                        tracing::debug!(webhook_id, %error, "handler's savepoint rolled back late");
+                    }
                 }
             }
+            failure.map(|error| Failure {
+                error,
+                fatal: false,
+            })
         }
     };
-    let Some((error, fatal)) = failure else {
+    let Some(Failure { error, fatal }) = failure else {
         tracing::debug!(webhook_id, elapsed = ?started.elapsed(), "webhook delivery processed");
         return Ok(());
     };
-    let attempt = u32::try_from(attempts).unwrap_or(0).saturating_add(1);
     let max_attempts = if fatal { attempt } else { config.max_attempts };
     let delay = backoff(config, attempt);
     tracing::debug!(webhook_id, attempt, %error, "webhook delivery failed");
@@ -430,9 +495,28 @@ async fn process_one<H: Handler>(
         .bind(error)
         .bind(i32::try_from(max_attempts).unwrap_or(i32::MAX))
         .bind(i64::try_from(delay.as_millis()).unwrap_or(i64::MAX))
+        .bind(&row.account)
         .execute(&mut **tx)
         .await?;
     Ok(())
+}
+
+/// The row as the handler gets it. Verified and parsed at intake, so only a change of this
+/// library's event types or a hand-edited row can fail here, and retrying would not help.
+fn stored_delivery(row: &Claimed, attempt: u32) -> Result<StoredDelivery, Failure> {
+    let fatal = |error: String| Failure { error, fatal: true };
+    let envelope = parse_envelope::<Event>(&row.body)
+        .map_err(|error| fatal(format!("not an envelope: {error}")))?;
+    let account = match row.account.as_str() {
+        "" => None,
+        id => Some(AccountId::new(id).ok_or_else(|| fatal(format!("not an account id: {id:?}")))?),
+    };
+    Ok(StoredDelivery {
+        envelope,
+        account,
+        attempt,
+        received_at: row.received_at,
+    })
 }
 
 /// The delay after the `attempt`th failure: `base * 2^(attempt-1)`, at most `max`, drawn
@@ -461,6 +545,7 @@ mod tests {
             backoff_base: Duration::from_millis(100),
             backoff_max: Duration::from_secs(1),
             poll_interval: Duration::from_secs(1),
+            handler_timeout: DEFAULT_HANDLER_TIMEOUT,
             ordered: false,
         };
         for (attempt, full) in [

@@ -51,12 +51,12 @@ fn failing(
     failures: Arc<AtomicUsize>,
     calls: Arc<AtomicUsize>,
 ) -> impl quickassist_webhooks_postgres::Handler {
-    handler_fn(move |envelope, tx| {
+    handler_fn(move |delivery, tx| {
         let (failures, calls) = (Arc::clone(&failures), Arc::clone(&calls));
         Box::pin(async move {
             calls.fetch_add(1, Ordering::SeqCst);
             sqlx::query("INSERT INTO handled (webhook_id) VALUES ($1)")
-                .bind(&envelope.webhook_id)
+                .bind(&delivery.envelope.webhook_id)
                 .execute(&mut **tx)
                 .await?;
             let fail = failures
@@ -136,30 +136,95 @@ async fn handler_always_failing_is_dead_then_processed_after_retry() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn new_delivery_is_picked_up_through_notify() {
+async fn new_deliveries_are_picked_up_through_notify_without_polling() {
     let (_server, inbox) = inbox().await;
-    let handled = Arc::new(tokio::sync::Notify::new());
-    let signal = Arc::clone(&handled);
+    let (handled, mut picked_up) = tokio::sync::mpsc::unbounded_channel();
     let running = Worker::new(
         inbox.clone(),
-        handler_fn(move |_envelope, _tx| {
-            signal.notify_one();
+        handler_fn(move |delivery, _tx| {
+            let _ = handled.send(delivery.envelope.webhook_id);
             Box::pin(async { Ok(()) })
         }),
     )
-    // Polling alone would take a minute: a pick-up within the deadline is the NOTIFY.
-    .poll_interval(Duration::from_secs(60))
+    // Polling would take an hour: every pick-up within the deadline is a NOTIFY's.
+    .poll_interval(Duration::from_secs(3600))
     .spawn();
-    // Let the worker go idle (its first look finds nothing), then store.
-    tokio::time::sleep(Duration::from_millis(200)).await;
-    let started = Instant::now();
-    inbox.store(&delivery("whk_notified").await).await.unwrap();
-    tokio::time::timeout(Duration::from_secs(5), handled.notified())
-        .await
-        .expect("picked up by NOTIFY, not by polling");
-    let latency = started.elapsed();
+    // One at a time, each stored after the previous was handled (the worker idle between
+    // them): a lost or missing notification leaves a delivery unhandled for an hour.
+    for n in 0..5 {
+        let webhook_id = format!("whk_notified_{n}");
+        inbox.store(&delivery(&webhook_id).await).await.unwrap();
+        let handled = tokio::time::timeout(Duration::from_secs(20), picked_up.recv())
+            .await
+            .expect("picked up through NOTIFY, not by polling");
+        assert_eq!(handled.as_deref(), Some(webhook_id.as_str()));
+    }
     running.shutdown().await;
-    assert!(latency < Duration::from_millis(500), "{latency:?}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn hung_handler_times_out_and_is_processed_on_the_next_attempt() {
+    let (_server, inbox) = inbox().await;
+    sqlx::query(HANDLED).execute(inbox.pool()).await.unwrap();
+    inbox.store(&delivery("whk_hung").await).await.unwrap();
+    let calls = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&calls);
+    let running = Worker::new(
+        inbox.clone(),
+        handler_fn(move |delivery, tx| {
+            let first = counter.fetch_add(1, Ordering::SeqCst) == 0;
+            Box::pin(async move {
+                sqlx::query("INSERT INTO handled (webhook_id) VALUES ($1)")
+                    .bind(&delivery.envelope.webhook_id)
+                    .execute(&mut **tx)
+                    .await?;
+                if first {
+                    // Hangs inside the database: the statement is still running when the
+                    // handler is dropped, and must be cancelled for the rollback to go on.
+                    sqlx::query("SELECT pg_sleep(3600)")
+                        .execute(&mut **tx)
+                        .await?;
+                }
+                assert_eq!(delivery.attempt, if first { 1 } else { 2 });
+                Ok(())
+            })
+        }),
+    )
+    .handler_timeout(Duration::from_millis(300))
+    .backoff(Duration::from_millis(5), Duration::from_millis(20))
+    .poll_interval(Duration::from_millis(20))
+    .spawn();
+    eventually("processed", Duration::from_secs(30), async || {
+        count(&inbox, "processed").await == 1
+    })
+    .await;
+    running.shutdown().await;
+    assert_eq!(calls.load(Ordering::SeqCst), 2);
+    assert_eq!(attempts(&inbox, "whk_hung").await, ("processed".into(), 2));
+    // The hung attempt's write rolled back.
+    assert_eq!(handled_rows(&inbox, "whk_hung").await, 1);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_timed_out_attempt_says_so_in_last_error() {
+    let (_server, inbox) = inbox().await;
+    inbox.store(&delivery("whk_slow").await).await.unwrap();
+    let worker = Worker::new(
+        inbox.clone(),
+        handler_fn(|_delivery, _tx| Box::pin(std::future::pending())),
+    )
+    .handler_timeout(Duration::from_millis(50))
+    .max_attempts(1);
+    assert_eq!(worker.process_batch().await.unwrap(), 1);
+    let listed = inbox.list(None, 10).await.unwrap();
+    assert_eq!(
+        listed[0].status,
+        quickassist_webhooks_postgres::Status::Dead
+    );
+    assert_eq!(
+        listed[0].last_error.as_deref(),
+        Some("the handler timed out after 50ms")
+    );
 }
 
 /// An event of message `message_id`, signed at `second`.
@@ -188,12 +253,12 @@ async fn ordered_workers_handle_one_message_in_signed_order() {
     let record = Arc::clone(&seen);
     let running = Worker::new(
         inbox.clone(),
-        handler_fn(move |envelope, _tx| {
+        handler_fn(move |delivery, _tx| {
             let record = Arc::clone(&record);
             Box::pin(async move {
                 // A pause so that concurrent tasks would overtake each other if allowed.
                 tokio::time::sleep(Duration::from_millis(2)).await;
-                record.lock().unwrap().push(envelope.webhook_id);
+                record.lock().unwrap().push(delivery.envelope.webhook_id);
                 Ok(())
             })
         }),
@@ -230,7 +295,7 @@ async fn shutdown_finishes_the_batch_in_hand() {
     let signal = Arc::clone(&started);
     let running = Worker::new(
         inbox.clone(),
-        handler_fn(move |_envelope, _tx| {
+        handler_fn(move |_delivery, _tx| {
             signal.notify_one();
             Box::pin(async {
                 tokio::time::sleep(Duration::from_millis(20)).await;
@@ -262,14 +327,14 @@ async fn worker_process() {
     let inbox = Inbox::connect(&url).await.unwrap();
     let worker = Worker::new(
         inbox,
-        handler_fn(move |envelope, tx| {
+        handler_fn(move |delivery, tx| {
             Box::pin(async move {
                 sqlx::query("INSERT INTO handled (webhook_id) VALUES ($1)")
-                    .bind(&envelope.webhook_id)
+                    .bind(&delivery.envelope.webhook_id)
                     .execute(&mut **tx)
                     .await?;
                 if hang {
-                    println!("HANDLING {}", envelope.webhook_id);
+                    println!("HANDLING {}", delivery.envelope.webhook_id);
                     std::future::pending::<()>().await;
                 }
                 Ok(())

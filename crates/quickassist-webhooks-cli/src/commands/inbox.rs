@@ -120,12 +120,14 @@ pub(crate) fn run(args: InboxArgs) -> Outcome {
     })
 }
 
-/// One line per delivery, tab-separated: id, event, status, attempts, received, last error.
+/// One line per delivery, tab-separated: id, event, status, attempts, received, last error,
+/// and the account (`-` for a receiver of one secret).
 fn table(listed: &[Listed]) -> String {
-    let mut out = String::from("WEBHOOK_ID\tEVENT\tSTATUS\tATTEMPTS\tRECEIVED_AT\tLAST_ERROR\n");
+    let mut out =
+        String::from("WEBHOOK_ID\tEVENT\tSTATUS\tATTEMPTS\tRECEIVED_AT\tLAST_ERROR\tACCOUNT\n");
     for delivery in listed {
         out.push_str(&format!(
-            "{}\t{}\t{}\t{}\t{}\t{}\n",
+            "{}\t{}\t{}\t{}\t{}\t{}\t{}\n",
             delivery.webhook_id,
             delivery.event,
             delivery.status.as_str(),
@@ -138,6 +140,7 @@ fn table(listed: &[Listed]) -> String {
                 .as_deref()
                 .unwrap_or("-")
                 .replace(['\n', '\t'], " "),
+            delivery.account.as_deref().unwrap_or("-"),
         ));
     }
     out
