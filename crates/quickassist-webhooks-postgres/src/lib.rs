@@ -12,6 +12,7 @@ mod store;
 #[cfg(feature = "test-server")]
 #[cfg_attr(docsrs, doc(cfg(feature = "test-server")))]
 pub mod test_server;
+mod tracker;
 mod url;
 mod worker;
 
@@ -21,6 +22,7 @@ pub use handler::{handler_fn, Handler, HandlerError, HandlerFuture};
 pub use inbox::{Inbox, CHANNEL, DEFAULT_ACQUIRE_TIMEOUT, DEFAULT_MAX_CONNECTIONS};
 pub use ops::{Listed, Selection, Status};
 pub use store::{PostgresStore, DEFAULT_STORE_TIMEOUT};
+pub use tracker::PostgresStatusTracker;
 pub use url::redact_url;
 pub use worker::{
     RunningWorker, Worker, DEFAULT_BACKOFF_BASE, DEFAULT_BACKOFF_MAX, DEFAULT_BATCH_SIZE,

@@ -9,19 +9,11 @@ mod test_server;
 #[path = "../../quickassist-webhooks/tests/timeline/mod.rs"]
 mod timeline;
 
-use std::{
-    sync::{
-        atomic::{AtomicU64, Ordering},
-        Arc,
-    },
-    time::Duration,
-};
+use std::{sync::Arc, time::Duration};
 
-use proptest::{prelude::*, test_runner::TestRunner};
 use quickassist_webhooks::{
     status::{
-        merge, Merge, MessageStatus, State, StatusTracker, StatusUpdate, SubjectKind,
-        TemplateStatus,
+        Merge, MessageStatus, State, StatusTracker, StatusUpdate, SubjectKind, TemplateStatus,
     },
     testing::sample_at,
     Event,
@@ -29,7 +21,7 @@ use quickassist_webhooks::{
 use quickassist_webhooks_redis::{RedisStatusTracker, RedisStore};
 use redis::AsyncCommands;
 use test_server::RedisServer;
-use timeline::{at, events, for_each_permutation, update, with_repeats};
+use timeline::at;
 
 async fn tracker(server: &RedisServer) -> RedisStatusTracker {
     let store = RedisStore::connect(&server.url())
@@ -153,23 +145,7 @@ async fn a_foreign_value_is_an_error_not_overwritten() {
 #[tokio::test]
 async fn names_tie_break_byte_by_byte_as_the_pure_rule_does() {
     let server = RedisServer::start().unwrap();
-    let tracker = tracker(&server).await;
-    // Names Lua's locale-aware `<` might order differently: case, accents, prefixes.
-    let names = ["a", "B", "ab", "\u{e9}t\u{e9}", "z", "Z", "", "a:b"];
-    for (i, first) in names.iter().enumerate() {
-        for second in &names {
-            let id = format!("tie-{i}-{second}");
-            let first = State::new(MessageStatus::Other((*first).into()), at(0));
-            let second = State::new(MessageStatus::Other((*second).into()), at(0));
-            let _ = tracker.apply(&update(&id, &first)).await.unwrap();
-            let outcome = tracker.apply(&update(&id, &second)).await.unwrap();
-            assert_eq!(
-                outcome,
-                merge(Some(&first), &second),
-                "{first:?} then {second:?}"
-            );
-        }
-    }
+    timeline::names_tie_break_byte_by_byte(&tracker(&server).await).await;
 }
 
 #[test]
@@ -180,128 +156,17 @@ fn every_permutation_with_repeats_ends_in_the_pure_rules_state() {
         .build()
         .unwrap();
     let tracker = runtime.block_on(tracker(&server));
-    let next = AtomicU64::new(0);
-    let mut runner = TestRunner::new(ProptestConfig::with_cases(24));
-    let strategy = (
-        events(1..=4),
-        proptest::collection::vec(any::<usize>(), 0..=1),
-    );
-    runner
-        .run(&strategy, |(events, repeats)| {
-            let all = with_repeats(&events, &repeats);
-            let expected = events.iter().max().cloned();
-            let kind = events[0].status().kind();
-            for_each_permutation(&all, |order| {
-                let id = format!("subject-{}", next.fetch_add(1, Ordering::Relaxed));
-                runtime.block_on(async {
-                    let mut row = None;
-                    for state in order {
-                        if let Merge::Applied { previous } =
-                            tracker.apply(&update(&id, state)).await.unwrap()
-                        {
-                            assert_eq!(previous, row);
-                            row = Some(state.clone());
-                        }
-                    }
-                    assert_eq!(row, expected);
-                    assert_eq!(tracker.current(kind, &id).await.unwrap(), expected);
-                });
-            });
-            Ok(())
-        })
-        .unwrap();
-}
-
-/// A small deterministic generator (splitmix64), for shuffles and event sets.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-
-    fn shuffle<T>(&mut self, items: &mut [T]) {
-        for i in (1..items.len()).rev() {
-            items.swap(i, self.below(i + 1));
-        }
-    }
+    timeline::every_order_ends_in_the_pure_rules_state(&tracker, &runtime);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn sixty_four_tasks_on_four_connections_end_where_the_pure_rule_does() {
-    const MESSAGES: usize = 1_000;
-    const TASKS: usize = 64;
     let server = RedisServer::start().unwrap();
-    let mut trackers = Vec::new();
+    let mut trackers: Vec<Arc<dyn StatusTracker>> = Vec::new();
     for _ in 0..4 {
-        trackers.push(tracker(&server).await);
+        trackers.push(Arc::new(tracker(&server).await));
     }
-    let statuses = [
-        MessageStatus::Delivered,
-        MessageStatus::Read,
-        MessageStatus::Failed,
-        MessageStatus::Other("sent".into()),
-        MessageStatus::Other("deleted".into()),
-    ];
-    // Each message: 2 to 5 events at times within 3 ms, so ties and duplicates are common.
-    let mut rng = Rng(14);
-    let mut events = Vec::new();
-    let mut expected = Vec::new();
-    for m in 0..MESSAGES {
-        let id = format!("msg_{m:04}");
-        let count = 2 + rng.below(4);
-        let mut best: Option<State> = None;
-        for _ in 0..count {
-            let status = statuses[rng.below(statuses.len())].clone();
-            let state = State::new(status, at(rng.below(3) as i64));
-            best = best.max(Some(state.clone()));
-            events.push(StatusUpdate::new(
-                id.clone(),
-                state.status().clone(),
-                state.at(),
-            ));
-        }
-        expected.push((id, best));
-    }
-    let events = Arc::new(events);
-    let applied = Arc::new(AtomicU64::new(0));
-    let tasks = (0..TASKS).map(|task| {
-        let tracker = trackers[task % trackers.len()].clone();
-        let events = Arc::clone(&events);
-        let applied = Arc::clone(&applied);
-        tokio::spawn(async move {
-            let mut order: Vec<&StatusUpdate> = events.iter().collect();
-            Rng(task as u64).shuffle(&mut order);
-            for update in order {
-                if tracker.apply(update).await.unwrap().is_applied() {
-                    applied.fetch_add(1, Ordering::Relaxed);
-                }
-            }
-        })
-    });
-    for task in futures_util::future::join_all(tasks).await {
-        task.unwrap();
-    }
-    for (id, best) in &expected {
-        let current = trackers[0].current(SubjectKind::Message, id).await.unwrap();
-        assert_eq!(&current, best, "{id}");
-    }
-    // Atomicity: a state, once applied, never applies again; so at most one applied
-    // update per distinct event, and at least one per message.
-    let applied = applied.load(Ordering::Relaxed);
-    assert!(
-        (MESSAGES as u64..=events.len() as u64).contains(&applied),
-        "{applied} applied for {} events",
-        events.len()
-    );
+    timeline::concurrent_tasks_end_where_the_pure_rule_does(&trackers, 1_000).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

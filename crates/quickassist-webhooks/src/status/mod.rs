@@ -48,7 +48,9 @@
 //! - [`merge`], the pure rule, answering [`Merge::Applied`] or [`Merge::Stale`];
 //! - [`StatusTracker`], which applies an update atomically where timelines are kept:
 //!   [`MemoryStatusTracker`] (feature `memory-store`) in this process, or
-//!   `quickassist-webhooks-redis`'s `RedisStatusTracker` across replicas.
+//!   `quickassist-webhooks-redis`'s `RedisStatusTracker` across replicas, or
+//!   `quickassist-webhooks-postgres`'s `PostgresStatusTracker` inside the inbox worker's
+//!   transaction.
 //!
 //! # Example: update a message row only when its status really moved
 //!

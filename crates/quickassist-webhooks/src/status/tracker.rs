@@ -56,7 +56,8 @@ pub type TrackerFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, TrackerErr
 ///
 /// The crate ships [`MemoryStatusTracker`](super::MemoryStatusTracker) (one process,
 /// feature `memory-store`); `quickassist-webhooks-redis` shares timelines between
-/// replicas.
+/// replicas, and `quickassist-webhooks-postgres` keeps them in the database, where an
+/// update can commit in one transaction with the application's own writes.
 pub trait StatusTracker: Send + Sync + fmt::Debug + 'static {
     /// Merges `update` into its subject's timeline: [`Merge::Applied`] when it moved the
     /// timeline (and is now its state), [`Merge::Stale`] when it changed nothing.

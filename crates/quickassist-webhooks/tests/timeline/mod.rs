@@ -1,10 +1,20 @@
-//! Shared by the status timeline tests: generated event sets and their permutations.
+//! Shared by the status timeline tests: generated event sets and their permutations, and
+//! the checks every networked [`StatusTracker`] must pass (the Redis and PostgreSQL crates
+//! include this file).
 
 #![allow(dead_code, unreachable_pub)]
 
+use std::sync::{
+    atomic::{AtomicU64, Ordering},
+    Arc,
+};
+
 use chrono::DateTime;
-use proptest::prelude::*;
-use quickassist_webhooks::status::{MessageStatus, State, Status, StatusUpdate, TemplateStatus};
+use proptest::{prelude::*, test_runner::TestRunner};
+use quickassist_webhooks::status::{
+    merge, Merge, MessageStatus, State, Status, StatusTracker, StatusUpdate, SubjectKind,
+    TemplateStatus,
+};
 
 /// A message status, known or not.
 pub fn message_status() -> impl Strategy<Value = Status> {
@@ -94,6 +104,168 @@ pub fn update(id: &str, state: &State) -> StatusUpdate {
 
 pub fn at(millis: i64) -> chrono::DateTime<chrono::Utc> {
     DateTime::from_timestamp_millis(1_705_314_600_000 + millis).expect("a valid time")
+}
+
+/// Every permutation of generated event sets, with repeats, applied to a fresh subject:
+/// each applied update answers the state it replaced, and the subject ends in the greatest
+/// state, as [`merge`] says.
+pub fn every_order_ends_in_the_pure_rules_state(
+    tracker: &dyn StatusTracker,
+    runtime: &tokio::runtime::Runtime,
+) {
+    let next = AtomicU64::new(0);
+    let mut runner = TestRunner::new(ProptestConfig::with_cases(24));
+    let strategy = (
+        events(1..=4),
+        proptest::collection::vec(any::<usize>(), 0..=1),
+    );
+    runner
+        .run(&strategy, |(events, repeats)| {
+            let all = with_repeats(&events, &repeats);
+            let expected = events.iter().max().cloned();
+            let kind = events[0].status().kind();
+            for_each_permutation(&all, |order| {
+                let id = format!("subject-{}", next.fetch_add(1, Ordering::Relaxed));
+                runtime.block_on(async {
+                    let mut row = None;
+                    for state in order {
+                        if let Merge::Applied { previous } =
+                            tracker.apply(&update(&id, state)).await.expect("an answer")
+                        {
+                            assert_eq!(previous, row);
+                            row = Some(state.clone());
+                        }
+                    }
+                    assert_eq!(row, expected);
+                    assert_eq!(
+                        tracker.current(kind, &id).await.expect("an answer"),
+                        expected
+                    );
+                });
+            });
+            Ok(())
+        })
+        .expect("every case passes");
+}
+
+/// Equal ranks and times are decided by the status names byte by byte, as [`merge`] does,
+/// also for names a locale-aware comparison orders differently (case, accents, prefixes).
+pub async fn names_tie_break_byte_by_byte(tracker: &dyn StatusTracker) {
+    let names = ["a", "B", "ab", "\u{e9}t\u{e9}", "z", "Z", "", "a:b"];
+    for (i, first) in names.iter().enumerate() {
+        for second in &names {
+            let id = format!("tie-{i}-{second}");
+            let first = State::new(MessageStatus::Other((*first).into()), at(0));
+            let second = State::new(MessageStatus::Other((*second).into()), at(0));
+            let _ = tracker
+                .apply(&update(&id, &first))
+                .await
+                .expect("an answer");
+            let outcome = tracker
+                .apply(&update(&id, &second))
+                .await
+                .expect("an answer");
+            assert_eq!(
+                outcome,
+                merge(Some(&first), &second),
+                "{first:?} then {second:?}"
+            );
+        }
+    }
+}
+
+/// A small deterministic generator (splitmix64), for shuffles and event sets.
+pub struct Rng(pub u64);
+
+impl Rng {
+    pub fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+
+    pub fn shuffle<T>(&mut self, items: &mut [T]) {
+        for i in (1..items.len()).rev() {
+            items.swap(i, self.below(i + 1));
+        }
+    }
+}
+
+/// `messages` messages with 2 to 5 events each at times within 3 ms (ties and duplicates
+/// are common), applied by 64 tasks in their own shuffled orders, spread over `trackers`
+/// (connections): each message ends in its greatest state, and no state is applied twice.
+pub async fn concurrent_tasks_end_where_the_pure_rule_does(
+    trackers: &[Arc<dyn StatusTracker>],
+    messages: usize,
+) {
+    const TASKS: usize = 64;
+    let statuses = [
+        MessageStatus::Delivered,
+        MessageStatus::Read,
+        MessageStatus::Failed,
+        MessageStatus::Other("sent".into()),
+        MessageStatus::Other("deleted".into()),
+    ];
+    let mut rng = Rng(14);
+    let mut events = Vec::new();
+    let mut expected = Vec::new();
+    for m in 0..messages {
+        let id = format!("msg_{m:04}");
+        let count = 2 + rng.below(4);
+        let mut best: Option<State> = None;
+        for _ in 0..count {
+            let status = statuses[rng.below(statuses.len())].clone();
+            let state = State::new(status, at(rng.below(3) as i64));
+            best = best.max(Some(state.clone()));
+            events.push(StatusUpdate::new(
+                id.clone(),
+                state.status().clone(),
+                state.at(),
+            ));
+        }
+        expected.push((id, best));
+    }
+    let events = Arc::new(events);
+    let applied = Arc::new(AtomicU64::new(0));
+    let mut tasks = tokio::task::JoinSet::new();
+    for task in 0..TASKS {
+        let tracker = Arc::clone(&trackers[task % trackers.len()]);
+        let events = Arc::clone(&events);
+        let applied = Arc::clone(&applied);
+        tasks.spawn(async move {
+            let mut order: Vec<&StatusUpdate> = events.iter().collect();
+            Rng(task as u64).shuffle(&mut order);
+            for update in order {
+                if tracker.apply(update).await.expect("an answer").is_applied() {
+                    applied.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+        });
+    }
+    while let Some(task) = tasks.join_next().await {
+        task.expect("the task completed");
+    }
+    for (id, best) in &expected {
+        let current = trackers[0]
+            .current(SubjectKind::Message, id)
+            .await
+            .expect("an answer");
+        assert_eq!(&current, best, "{id}");
+    }
+    // Atomicity: a state, once applied, never applies again; so at most one applied
+    // update per distinct event, and at least one per message.
+    let applied = applied.load(Ordering::Relaxed);
+    assert!(
+        (messages as u64..=events.len() as u64).contains(&applied),
+        "{applied} applied for {} events",
+        events.len()
+    );
 }
 
 #[test]
