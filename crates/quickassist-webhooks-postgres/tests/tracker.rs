@@ -17,9 +17,7 @@ use std::{
 use common::{count, delivery_of, inbox};
 use quickassist_webhooks::{
     receive::Intake,
-    status::{
-        Merge, MessageStatus, State, StatusTracker, StatusUpdate, SubjectKind, TemplateStatus,
-    },
+    status::{Merge, MessageStatus, State, StatusTracker, StatusUpdate, SubjectKind},
     testing::sample_at,
     Envelope, Event,
 };
@@ -72,41 +70,25 @@ async fn a_late_delivered_is_stale_and_the_row_holds_the_state() {
 #[tokio::test(flavor = "multi_thread")]
 async fn applied_updates_answer_the_previous_state_and_envelopes_are_read() {
     let (_server, inbox) = inbox().await;
+    timeline::envelopes_are_read_and_applied_updates_name_the_previous_state(&tracker(&inbox))
+        .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn envelopes_are_applied_on_a_given_connection() {
+    let (_server, inbox) = inbox().await;
     let tracker = tracker(&inbox);
     let when = "2024-01-15T10:30:00Z".parse().unwrap();
-    let delivered = sample_at(Event::MESSAGE_DELIVERED, "whk_1", when);
-    let read = sample_at(Event::MESSAGE_READ, "whk_2", when);
     let mut connection = inbox.pool().acquire().await.unwrap();
-    assert_eq!(
-        tracker
-            .apply_envelope_in(&mut connection, &delivered)
-            .await
-            .unwrap(),
-        Some(Merge::Applied { previous: None })
-    );
+    let read = sample_at(Event::MESSAGE_READ, "whk_1", when);
     assert_eq!(
         tracker
             .apply_envelope_in(&mut connection, &read)
             .await
             .unwrap(),
-        Some(Merge::Applied {
-            previous: Some(delivered.status_update().unwrap().state().clone())
-        })
+        Some(Merge::Applied { previous: None })
     );
-    let template = sample_at(Event::TEMPLATE_STATUS_UPDATE, "whk_3", when);
-    assert!(tracker
-        .apply_envelope(&template)
-        .await
-        .unwrap()
-        .is_some_and(|merge| merge.is_applied()));
-    assert_eq!(
-        tracker
-            .current(SubjectKind::Template, "tpl_42")
-            .await
-            .unwrap(),
-        Some(State::new(TemplateStatus::Approved, when))
-    );
-    let unrelated = sample_at("contact.created", "whk_4", when);
+    let unrelated = sample_at("contact.created", "whk_2", when);
     assert_eq!(
         tracker
             .apply_envelope_in(&mut connection, &unrelated)

@@ -11,12 +11,8 @@ mod timeline;
 
 use std::{sync::Arc, time::Duration};
 
-use quickassist_webhooks::{
-    status::{
-        Merge, MessageStatus, State, StatusTracker, StatusUpdate, SubjectKind, TemplateStatus,
-    },
-    testing::sample_at,
-    Event,
+use quickassist_webhooks::status::{
+    Merge, MessageStatus, StatusTracker, StatusUpdate, SubjectKind,
 };
 use quickassist_webhooks_redis::{RedisStatusTracker, RedisStore};
 use redis::AsyncCommands;
@@ -92,35 +88,10 @@ async fn a_late_delivered_is_stale_and_the_key_holds_the_state_with_a_ttl() {
 #[tokio::test]
 async fn applied_updates_answer_the_previous_state_and_envelopes_are_read() {
     let server = RedisServer::start().unwrap();
-    let tracker = tracker(&server).await;
-    let when = "2024-01-15T10:30:00Z".parse().unwrap();
-    let delivered = sample_at(Event::MESSAGE_DELIVERED, "whk_1", when);
-    let read = sample_at(Event::MESSAGE_READ, "whk_2", when);
-    assert_eq!(
-        tracker.apply_envelope(&delivered).await.unwrap(),
-        Some(Merge::Applied { previous: None })
-    );
-    assert_eq!(
-        tracker.apply_envelope(&read).await.unwrap(),
-        Some(Merge::Applied {
-            previous: Some(delivered.status_update().unwrap().state().clone())
-        })
-    );
-    let template = sample_at(Event::TEMPLATE_STATUS_UPDATE, "whk_3", when);
-    assert!(tracker
-        .apply_envelope(&template)
-        .await
-        .unwrap()
-        .is_some_and(|merge| merge.is_applied()));
-    assert_eq!(
-        tracker
-            .current(SubjectKind::Template, "tpl_42")
-            .await
-            .unwrap(),
-        Some(State::new(TemplateStatus::Approved, when))
-    );
-    let unrelated = sample_at("contact.created", "whk_4", when);
-    assert_eq!(tracker.apply_envelope(&unrelated).await.unwrap(), None);
+    timeline::envelopes_are_read_and_applied_updates_name_the_previous_state(
+        &tracker(&server).await,
+    )
+    .await;
 }
 
 #[tokio::test]

@@ -11,9 +11,13 @@ use std::sync::{
 
 use chrono::DateTime;
 use proptest::{prelude::*, test_runner::TestRunner};
-use quickassist_webhooks::status::{
-    merge, Merge, MessageStatus, State, Status, StatusTracker, StatusUpdate, SubjectKind,
-    TemplateStatus,
+use quickassist_webhooks::{
+    status::{
+        merge, Merge, MessageStatus, State, Status, StatusTracker, StatusUpdate, SubjectKind,
+        TemplateStatus,
+    },
+    testing::sample_at,
+    Event,
 };
 
 /// A message status, known or not.
@@ -172,6 +176,45 @@ pub async fn names_tie_break_byte_by_byte(tracker: &dyn StatusTracker) {
             );
         }
     }
+}
+
+/// Envelopes carry their updates (a template's too, others none), and an applied update
+/// names the state it replaced.
+pub async fn envelopes_are_read_and_applied_updates_name_the_previous_state(
+    tracker: &dyn StatusTracker,
+) {
+    let when = "2024-01-15T10:30:00Z".parse().expect("a time");
+    let delivered = sample_at(Event::MESSAGE_DELIVERED, "whk_1", when);
+    let read = sample_at(Event::MESSAGE_READ, "whk_2", when);
+    assert_eq!(
+        tracker.apply_envelope(&delivered).await.expect("an answer"),
+        Some(Merge::Applied { previous: None })
+    );
+    let previous = delivered
+        .status_update()
+        .map(|update| update.state().clone());
+    assert_eq!(
+        tracker.apply_envelope(&read).await.expect("an answer"),
+        Some(Merge::Applied { previous })
+    );
+    let template = sample_at(Event::TEMPLATE_STATUS_UPDATE, "whk_3", when);
+    assert!(tracker
+        .apply_envelope(&template)
+        .await
+        .expect("an answer")
+        .is_some_and(|merge| merge.is_applied()));
+    assert_eq!(
+        tracker
+            .current(SubjectKind::Template, "tpl_42")
+            .await
+            .expect("an answer"),
+        Some(State::new(TemplateStatus::Approved, when))
+    );
+    let unrelated = sample_at("contact.created", "whk_4", when);
+    assert_eq!(
+        tracker.apply_envelope(&unrelated).await.expect("an answer"),
+        None
+    );
 }
 
 /// A small deterministic generator (splitmix64), for shuffles and event sets.
