@@ -13,6 +13,7 @@
 # request comes from /proc/<pid>/stat (utime + stime) around the wrk run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/wrk.sh
 
 DURATION=${DURATION:-10s}
 CONNECTIONS=${CONNECTIONS:-64}
@@ -54,8 +55,7 @@ for mode in $MODES; do
     *) taskset -c "$SERVER_CPU" "$SERVER" "$mode" "$SECRET" "$PORT" 2>"$log" & ;;
   esac
   pid=$!
-  for _ in $(seq 100); do grep -q "listening on" "$log" && break; sleep 0.1; done
-  grep -q "listening on" "$log" || { cat "$log" >&2; kill "$pid"; exit 1; }
+  wait_listening "$log" "$pid"
 
   before=$(cpu_ticks "$pid")
   out=$(taskset -c "$WRK_CPU" wrk -t1 -c"$CONNECTIONS" -d"$DURATION" --latency \
@@ -63,11 +63,7 @@ for mode in $MODES; do
   after=$(cpu_ticks "$pid")
   kill -TERM "$pid"; wait "$pid" || true
 
-  requests=$(echo "$out" | awk '/requests in/ { print $1 }')
-  rps=$(echo "$out" | awk '/Requests\/sec/ { print $2 }')
-  p50=$(echo "$out" | awk '$1 == "50%" { print $2 }')
-  p99=$(echo "$out" | awk '$1 == "99%" { print $2 }')
-  non2xx=$(echo "$out" | awk '/Non-2xx/ { print $NF }')
+  wrk_read "$out"
   processed=$(awk '/^processed/ { print $2 }' "$log")
   [[ -z $processed ]] && processed="-"
   cpu_us=$(awk -v t=$((after - before)) -v hz="$ticks" -v n="$requests" \

@@ -1,25 +1,33 @@
 //! Benchmark of the PostgreSQL inbox: intake deliveries/s and latency over HTTP on loopback
 //! at 1, 8 and 64 concurrent clients, with durable commits (`fsync` and
-//! `synchronous_commit` on), then worker throughput with a handler that does nothing and
-//! with one that writes a row.
+//! `synchronous_commit` on); worker throughput with a handler that does nothing and with
+//! one that writes a row; and how soon an idle worker picks up a new delivery.
 //!
 //! ```sh
 //! cargo run --release -p quickassist-examples --example bench_inbox [SECONDS_PER_LEVEL]
+//! cargo run --release -p quickassist-examples --example bench_inbox serve PORT SECRET
+//! cargo run --release -p quickassist-examples --example bench_inbox pickup [SAMPLES]
 //! ```
 //!
-//! Starts its own throwaway cluster (`PostgresServer::start_durable`); the receiver (axum +
-//! `WebhooksLayer` over an `Inbox` intake) and the clients (reqwest, keep-alive, every
-//! request a fresh signed `webhookId`) run in this process.
+//! Each mode starts its own throwaway cluster (`PostgresServer::start_durable`). The first
+//! runs the receiver (axum + `WebhooksLayer` over an `Inbox` intake) and its clients
+//! (reqwest, keep-alive, every request a fresh signed `webhookId`) in this process, then
+//! the workers. `serve` runs only the receiver, until SIGTERM, for a load generator in
+//! another process (`bench/inbox.sh` drives it with wrk). `pickup` stores deliveries one
+//! at a time with a worker idle (polling every hour) and reports how long each took to
+//! reach the handler: the `LISTEN`/`NOTIFY` path.
 
 use std::{
+    convert::Infallible,
     error::Error,
     sync::atomic::{AtomicU64, Ordering},
     time::{Duration, Instant},
 };
 
 use axum::{routing::post, Router};
+use bytes::Bytes;
 use quickassist_webhooks::{
-    receive::Receiver,
+    receive::{Intake, Receiver, RequestHead},
     testing::{sample, SignedRequest},
     Event, Secret, Verifier, SIGNATURE_HEADER,
 };
@@ -127,36 +135,121 @@ async fn workers(inbox: &Inbox, writes: bool, count: i64) -> Result<(), Box<dyn 
     Ok(())
 }
 
-#[tokio::main]
-async fn main() -> Result<(), Box<dyn Error>> {
-    let seconds = std::env::args().nth(1).map_or(Ok(5), |s| s.parse())?;
+/// A durable cluster with the inbox migrated.
+async fn database() -> Result<(PostgresServer, Inbox), Box<dyn Error>> {
     let server = tokio::task::spawn_blocking(PostgresServer::start_durable).await??;
     let inbox = Inbox::connect(&server.url()).await?;
     inbox.migrate().await?;
-    sqlx::query("CREATE TABLE bench_handled (webhook_id text PRIMARY KEY)")
-        .execute(inbox.pool())
-        .await?;
     let settings: (String, String) =
         sqlx::query_as("SELECT current_setting('fsync'), current_setting('synchronous_commit')")
             .fetch_one(inbox.pool())
             .await?;
     eprintln!("fsync={} synchronous_commit={}", settings.0, settings.1);
+    Ok((server, inbox))
+}
 
-    let receiver = Receiver::builder(Verifier::new(SECRET))
+/// The receiver on `listener`: axum + `WebhooksLayer` storing into `inbox`.
+fn serve(
+    listener: tokio::net::TcpListener,
+    inbox: &Inbox,
+    secret: &str,
+) -> Result<(), Box<dyn Error>> {
+    let receiver = Receiver::builder(Verifier::new(secret))
         .intake(inbox.clone())
         .build()?;
     let app = Router::new().route(
         "/webhooks/thequickassist",
         post(|| async {}).route_layer(WebhooksLayer::new(receiver)),
     );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let url = format!("http://{}/webhooks/thequickassist", listener.local_addr()?);
     tokio::spawn(async move { axum::serve(listener, app).await });
-
-    for clients in [1, 8, 64] {
-        intake(&url, clients, seconds).await?;
-    }
-    workers(&inbox, false, 20_000).await?;
-    workers(&inbox, true, 20_000).await?;
     Ok(())
+}
+
+/// How soon an idle worker's handler sees a delivery stored while it waits.
+async fn pickup(inbox: &Inbox, samples: usize) -> Result<(), Box<dyn Error>> {
+    let (handled, mut seen) = tokio::sync::mpsc::unbounded_channel();
+    let running = Worker::new(
+        inbox.clone(),
+        handler_fn(move |_delivery, _tx| {
+            let _ = handled.send(Instant::now());
+            Box::pin(async { Ok(()) })
+        }),
+    )
+    .poll_interval(Duration::from_secs(3600))
+    .spawn();
+    let secret = Secret::from(SECRET);
+    let receiver = Receiver::verify_only(Verifier::new(SECRET));
+    let mut latencies = Vec::with_capacity(samples);
+    for n in 0..samples {
+        let request = SignedRequest::new(
+            &secret,
+            &sample(Event::MESSAGE_DELIVERED, &format!("whk_pickup_{n}")),
+        );
+        let head = RequestHead::new(None, [request.signature.as_bytes()]);
+        let body = futures_util::stream::iter([Ok::<_, Infallible>(Bytes::from(request.body))]);
+        let delivery = receiver
+            .accept(&head, body)
+            .await
+            .map_err(|r| r.to_string())?;
+        // Let the worker go idle again.
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        let stored = Instant::now();
+        inbox.store(&delivery).await?;
+        let handled_at = tokio::time::timeout(Duration::from_secs(10), seen.recv())
+            .await?
+            .ok_or("the worker stopped")?;
+        latencies.push(handled_at.saturating_duration_since(stored));
+    }
+    running.shutdown().await;
+    latencies.sort_unstable();
+    let at = |q: f64| latencies[((latencies.len() as f64 * q) as usize).min(latencies.len() - 1)];
+    println!(
+        "| pick-up (idle worker, NOTIFY) | {samples} deliveries | p50 {:.2} ms | p99 {:.2} ms | max {:.2} ms |",
+        at(0.50).as_secs_f64() * 1000.0,
+        at(0.99).as_secs_f64() * 1000.0,
+        latencies[latencies.len() - 1].as_secs_f64() * 1000.0,
+    );
+    Ok(())
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn Error>> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.iter().map(String::as_str).collect::<Vec<_>>()[..] {
+        ["serve", port, secret] => {
+            let (_server, inbox) = database().await?;
+            let listener = tokio::net::TcpListener::bind(format!("127.0.0.1:{port}")).await?;
+            serve(listener, &inbox, secret)?;
+            eprintln!("listening on http://127.0.0.1:{port}/webhooks/thequickassist");
+            let mut terminate =
+                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+            terminate.recv().await;
+            let stored: i64 = sqlx::query_scalar("SELECT count(*) FROM quickassist_webhook_inbox")
+                .fetch_one(inbox.pool())
+                .await?;
+            eprintln!("stored {stored}");
+            Ok(())
+        }
+        ["pickup", ..] => {
+            let samples = args.get(1).map_or(Ok(200), |s| s.parse())?;
+            let (_server, inbox) = database().await?;
+            pickup(&inbox, samples).await
+        }
+        _ => {
+            let seconds = args.first().map_or(Ok(5), |s| s.parse())?;
+            let (_server, inbox) = database().await?;
+            sqlx::query("CREATE TABLE bench_handled (webhook_id text PRIMARY KEY)")
+                .execute(inbox.pool())
+                .await?;
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+            let url = format!("http://{}/webhooks/thequickassist", listener.local_addr()?);
+            serve(listener, &inbox, SECRET)?;
+            for clients in [1, 8, 64] {
+                intake(&url, clients, seconds).await?;
+            }
+            workers(&inbox, false, 20_000).await?;
+            workers(&inbox, true, 20_000).await?;
+            Ok(())
+        }
+    }
 }

@@ -18,6 +18,14 @@ pub enum Error {
     /// The database refused or failed a query, or could not be reached.
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
+    /// The database failed the statement that stored this delivery together with others
+    /// that arrived at the same time (each of them gets this error).
+    #[error("database error: {0}")]
+    Intake(std::sync::Arc<sqlx::Error>),
+    /// The inbox's writer task is not running: its runtime stopped, or the inbox was used
+    /// outside a tokio runtime.
+    #[error("the inbox's writer is not running (no tokio runtime)")]
+    WriterStopped,
     /// Applying the embedded migrations failed.
     #[error("migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),

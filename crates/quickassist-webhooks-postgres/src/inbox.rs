@@ -1,22 +1,17 @@
 //! [`Inbox`]: the table of verified deliveries, and the [`Intake`] that fills it.
 
-use std::{
-    fmt,
-    sync::{
-        atomic::{AtomicBool, Ordering},
-        Arc,
-    },
-    time::Duration,
-};
+use std::{fmt, sync::Arc, time::Duration};
 
 use quickassist_webhooks::{
-    accounts::AccountId,
     receive::{Delivery, Intake, IntakeError, IntakeFuture, Stored},
     Envelope, Event, SignedForm,
 };
 use sqlx::{postgres::PgPoolOptions, PgPool};
 
-use crate::{redact_url, Error};
+use crate::{
+    intake::{Batcher, Row},
+    redact_url, Error,
+};
 
 /// Connections [`Inbox::connect`] keeps open at most.
 pub const DEFAULT_MAX_CONNECTIONS: u32 = 32;
@@ -33,18 +28,15 @@ pub const DEFAULT_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(2);
 /// ```
 pub const CHANNEL: &str = "quickassist_webhook_inbox";
 
-const INSERT: &str = "INSERT INTO quickassist_webhook_inbox \
-     (webhook_id, event, body, signed_form, signed_at, ordering_key, account) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (account, webhook_id) DO NOTHING";
-
-/// How long an inbox waits to gather new deliveries into one announcement.
-const ANNOUNCE_AFTER: Duration = Duration::from_millis(2);
-
 type KeyFn = dyn Fn(&Envelope<Event>) -> Option<String> + Send + Sync;
 
 /// The durable inbox on PostgreSQL: an [`Intake`] that stores each verified delivery with
-/// one `INSERT … ON CONFLICT (webhook_id) DO NOTHING`, and the handle workers and
+/// an `INSERT … ON CONFLICT (account, webhook_id) DO NOTHING`, and the handle workers and
 /// operations run on.
+///
+/// Deliveries that arrive together share one such statement and its commit (group
+/// commit, without a timer: a lone delivery is written at once), and each is answered when
+/// the commit holding its row is durable.
 ///
 /// Give it to [`ReceiverBuilder::intake`](quickassist_webhooks::receive::ReceiverBuilder::intake):
 /// the receiver answers `200 {"status":"accepted"}` once the row is committed, a copy
@@ -72,8 +64,7 @@ pub struct Inbox {
     pool: PgPool,
     key: Arc<KeyFn>,
     shown: Arc<str>,
-    /// Set while an announcement is scheduled and has not started.
-    announcing: Arc<AtomicBool>,
+    batcher: Arc<Batcher>,
 }
 
 impl Inbox {
@@ -112,10 +103,10 @@ impl Inbox {
     #[must_use]
     pub fn from_pool(pool: PgPool) -> Self {
         Self {
+            batcher: Arc::new(Batcher::new(pool.clone())),
             pool,
             key: Arc::new(message_id),
             shown: Arc::from("PgPool"),
-            announcing: Arc::new(AtomicBool::new(false)),
         }
     }
 
@@ -177,9 +168,15 @@ impl Inbox {
 
     /// Stores `delivery`: what [`Intake::store`] does, as an inherent method.
     ///
+    /// Deliveries stored at the same time share one `INSERT … ON CONFLICT DO NOTHING`
+    /// statement and its commit (group commit); each call returns once the statement that
+    /// holds its row has committed. Must be called within a tokio runtime (the writer runs
+    /// as a task on it).
+    ///
     /// # Errors
     ///
-    /// [`Error::Database`] when the row cannot be written.
+    /// [`Error::Intake`] when the row cannot be written (nothing of its statement was);
+    /// [`Error::WriterStopped`] outside a tokio runtime.
     ///
     /// ```no_run
     /// # async fn demo(inbox: quickassist_webhooks_postgres::Inbox, delivery: quickassist_webhooks::receive::Delivery) -> Result<(), quickassist_webhooks_postgres::Error> {
@@ -189,52 +186,24 @@ impl Inbox {
     /// ```
     pub async fn insert(&self, delivery: &Delivery) -> Result<Stored, Error> {
         let envelope = &delivery.envelope;
-        let form = match delivery.verification.form {
+        let signed_form = match delivery.verification.form {
             SignedForm::Raw => "raw",
             SignedForm::Canonical => "canonical",
         };
-        let inserted = sqlx::query(INSERT)
-            .bind(&envelope.webhook_id)
-            .bind(envelope.event.name())
-            .bind(delivery.body.as_ref())
-            .bind(form)
-            .bind(envelope.timestamp)
-            .bind((self.key)(envelope))
-            .bind(delivery.account.as_ref().map_or("", AccountId::as_str))
-            .execute(&self.pool)
-            .await?;
-        Ok(if inserted.rows_affected() == 1 {
-            self.announce();
-            Stored::New
-        } else {
-            Stored::AlreadyStored
-        })
-    }
-
-    /// Wakes idle workers (`NOTIFY` on [`CHANNEL`]) shortly after a new delivery committed.
-    ///
-    /// Not in the INSERT's transaction: a transaction that notifies holds a database-wide
-    /// lock through its commit, which serialised the intake's commits (and their fsyncs:
-    /// no group commit) and cut throughput by three quarters at 8 clients. Instead one
-    /// spawned task per burst notifies, in its own asynchronous-commit transaction, off the
-    /// request path; every delivery that committed before the task clears the flag is
-    /// covered by its notification. Without a runtime, or if it fails, workers poll.
-    fn announce(&self) {
-        if self.announcing.swap(true, Ordering::AcqRel) {
-            return;
-        }
-        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
-            self.announcing.store(false, Ordering::Release);
-            return;
-        };
-        let (pool, announcing) = (self.pool.clone(), Arc::clone(&self.announcing));
-        runtime.spawn(async move {
-            tokio::time::sleep(ANNOUNCE_AFTER).await;
-            announcing.store(false, Ordering::Release);
-            if let Err(error) = notify(&pool).await {
-                tracing::debug!(%error, "could not announce new deliveries; workers will poll");
-            }
-        });
+        self.batcher
+            .insert(Row {
+                account: delivery
+                    .account
+                    .as_ref()
+                    .map_or_else(String::new, |account| account.as_str().to_owned()),
+                webhook_id: envelope.webhook_id.clone(),
+                event: envelope.event.name().to_owned(),
+                body: delivery.body.clone(),
+                signed_form,
+                signed_at: envelope.timestamp,
+                ordering_key: (self.key)(envelope),
+            })
+            .await
     }
 }
 

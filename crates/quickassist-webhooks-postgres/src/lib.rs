@@ -7,6 +7,7 @@ mod delivery;
 mod error;
 mod handler;
 mod inbox;
+mod intake;
 mod ops;
 mod store;
 #[cfg(feature = "test-server")]

@@ -112,3 +112,54 @@ fn cluster_keeps_its_rows_across_a_restart() {
         assert_eq!(count(&inbox, "pending").await, 1);
     });
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn simultaneous_deliveries_share_commits_and_each_gets_its_own_answer() {
+    let (_server, inbox) = inbox().await;
+    // 50 stored before; then, all at once: those 50 again, and 400 new ones twice each.
+    for n in 0..50 {
+        let stored = inbox.store(&delivery(&format!("whk_old_{n}")).await).await;
+        assert_eq!(stored.unwrap(), Stored::New);
+    }
+    let mut deliveries = Vec::new();
+    for n in 0..50 {
+        deliveries.push(delivery(&format!("whk_old_{n}")).await);
+    }
+    for n in 0..400 {
+        let new = delivery(&format!("whk_new_{n}")).await;
+        deliveries.push(new.clone());
+        deliveries.push(new);
+    }
+    let answers = futures_util::future::join_all(deliveries.into_iter().map(|delivery| {
+        let inbox = inbox.clone();
+        tokio::spawn(async move {
+            let stored = inbox.store(&delivery).await.unwrap();
+            (delivery.envelope.webhook_id, stored)
+        })
+    }))
+    .await;
+    let mut new = std::collections::HashMap::<String, usize>::new();
+    for answer in answers {
+        let (webhook_id, stored) = answer.unwrap();
+        *new.entry(webhook_id).or_default() += usize::from(stored == Stored::New);
+    }
+    for (webhook_id, new) in &new {
+        let expected = usize::from(webhook_id.starts_with("whk_new_"));
+        assert_eq!(*new, expected, "{webhook_id}");
+    }
+    assert_eq!(new.len(), 450);
+    assert_eq!(count(&inbox, "pending").await, 450);
+    // Rows written by one statement share its transaction id: fewer transactions than
+    // rows means the deliveries shared commits.
+    let transactions: i64 = sqlx::query_scalar(
+        "SELECT count(DISTINCT xmin::text) FROM quickassist_webhook_inbox \
+         WHERE webhook_id LIKE 'whk_new_%'",
+    )
+    .fetch_one(inbox.pool())
+    .await
+    .unwrap();
+    assert!(
+        transactions < 400,
+        "{transactions} commits for 400 deliveries"
+    );
+}
