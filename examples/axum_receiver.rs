@@ -44,13 +44,7 @@ async fn run() -> Result<(), Box<dyn Error>> {
         post(receive).route_layer(WebhooksLayer::new(receiver.build()?)),
     );
     #[cfg(feature = "metrics")]
-    let app = {
-        let prometheus = quickassist_examples::install_prometheus()?;
-        app.route(
-            "/metrics",
-            axum::routing::get(move || std::future::ready(prometheus.render())),
-        )
-    };
+    let app = quickassist_examples::with_metrics_route(app)?;
 
     let listener = tokio::net::TcpListener::bind(config.bind_address()).await?;
     let address = listener.local_addr()?;

@@ -9,7 +9,8 @@
 //! verified delivery is stored with one INSERT and answered 200 at once; a worker then
 //! processes it from the database, printing one compact JSON envelope line on stdout.
 //! The migrations are applied at start. Ctrl-C or SIGTERM: in-flight requests and the
-//! worker's batch finish, then it exits.
+//! worker's batch finish, then it exits. Built with `--features metrics`, it also serves
+//! `GET /metrics` (Prometheus): the intake's and the worker's.
 
 use std::{error::Error, io::Write, process::ExitCode};
 
@@ -61,6 +62,8 @@ async fn run() -> Result<(), Box<dyn Error>> {
         "/webhooks/thequickassist",
         post(|| async {}).route_layer(WebhooksLayer::new(receiver)),
     );
+    #[cfg(feature = "metrics")]
+    let app = quickassist_examples::with_metrics_route(app)?;
     let host = std::env::var("HOST").unwrap_or_else(|_| "127.0.0.1".into());
     let port = std::env::var("PORT").unwrap_or_else(|_| "3000".into());
     let listener = tokio::net::TcpListener::bind(format!("{host}:{port}")).await?;

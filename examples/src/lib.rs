@@ -15,9 +15,9 @@ mod sink;
 mod tls;
 
 pub use config::{ConfigError, ReceiverConfig, DEFAULT_HOST, DEFAULT_PORT};
-#[cfg(feature = "metrics")]
-pub use runtime::install_prometheus;
 pub use runtime::{exit_code, init_tracing, shutdown_signal};
+#[cfg(feature = "metrics")]
+pub use runtime::{install_prometheus, with_metrics_route};
 pub use sink::print_event;
 pub use tls::{TlsListener, HANDSHAKE_TIMEOUT};
 

@@ -79,3 +79,20 @@ pub fn install_prometheus(
 {
     metrics_exporter_prometheus::PrometheusBuilder::new().install_recorder()
 }
+
+/// `app` with `GET /metrics` answering the Prometheus text of the library's metrics (the
+/// axum receivers' route; installs the recorder with [`install_prometheus`]).
+///
+/// # Errors
+///
+/// When a recorder is already installed in this process.
+#[cfg(feature = "metrics")]
+pub fn with_metrics_route(
+    app: axum::Router,
+) -> Result<axum::Router, metrics_exporter_prometheus::BuildError> {
+    let prometheus = install_prometheus()?;
+    Ok(app.route(
+        "/metrics",
+        axum::routing::get(move || std::future::ready(prometheus.render())),
+    ))
+}

@@ -8,6 +8,7 @@ mod error;
 mod handler;
 mod inbox;
 mod intake;
+mod observe;
 mod ops;
 mod store;
 #[cfg(feature = "test-server")]
@@ -21,6 +22,7 @@ pub use delivery::StoredDelivery;
 pub use error::Error;
 pub use handler::{handler_fn, Handler, HandlerError, HandlerFuture};
 pub use inbox::{Inbox, CHANNEL, DEFAULT_ACQUIRE_TIMEOUT, DEFAULT_MAX_CONNECTIONS};
+pub use observe::{INBOX_ATTEMPTS_TOTAL, INBOX_HANDLER_DURATION_SECONDS, INBOX_LAG_SECONDS};
 pub use ops::{Listed, Selection, Status};
 pub use store::{PostgresStore, DEFAULT_STORE_TIMEOUT};
 pub use tracker::PostgresStatusTracker;

@@ -13,8 +13,9 @@ use futures_util::FutureExt;
 use quickassist_webhooks::{accounts::AccountId, idempotency::ClaimToken, parse_envelope, Event};
 use sqlx::{postgres::PgListener, Acquire, PgPool, Postgres, Transaction};
 use tokio::{sync::watch, task::JoinSet};
+use tracing::Instrument;
 
-use crate::{inbox::CHANNEL, Error, Handler, Inbox, StoredDelivery};
+use crate::{inbox::CHANNEL, observe, Error, Handler, Inbox, StoredDelivery};
 
 /// Deliveries one task claims at a time by default.
 ///
@@ -436,14 +437,17 @@ async fn process_one<H: Handler>(
     config: &Config,
     row: Claimed,
 ) -> Result<(), Error> {
-    let started = Instant::now();
     let webhook_id = row.webhook_id.as_str();
     let attempt = u32::try_from(row.attempts).unwrap_or(0).saturating_add(1);
     let failure = match stored_delivery(&row, attempt) {
         Err(failure) => Some(failure),
         Ok(delivery) => {
+            let span = observe::span(&delivery);
             let mut savepoint = tx.begin().await?;
-            let call = AssertUnwindSafe(handler.handle(delivery, &mut savepoint)).catch_unwind();
+            let started = Instant::now();
+            let call = AssertUnwindSafe(handler.handle(delivery, &mut savepoint))
+                .catch_unwind()
+                .instrument(span);
             let failure = match tokio::time::timeout(config.handler_timeout, call).await {
                 Ok(Ok(Ok(()))) => None,
                 Ok(Ok(Err(error))) => Some(error.to_string()),
@@ -453,6 +457,7 @@ async fn process_one<H: Handler>(
                     config.handler_timeout
                 )),
             };
+            observe::handler_finished(started.elapsed());
             match failure {
                 None => {
                     sqlx::query(MARK_PROCESSED)
@@ -481,15 +486,12 @@ async fn process_one<H: Handler>(
         }
     };
     let Some(Failure { error, fatal }) = failure else {
-        tracing::debug!(webhook_id, elapsed = ?started.elapsed(), "webhook delivery processed");
+        observe::processed(webhook_id, row.received_at);
         return Ok(());
     };
     let max_attempts = if fatal { attempt } else { config.max_attempts };
     let delay = backoff(config, attempt);
-    tracing::debug!(webhook_id, attempt, %error, "webhook delivery failed");
-    if attempt >= max_attempts {
-        tracing::warn!(webhook_id, attempt, %error, "webhook delivery is dead");
-    }
+    observe::failed(webhook_id, attempt, &error, attempt >= max_attempts);
     sqlx::query(MARK_FAILED)
         .bind(webhook_id)
         .bind(error)
