@@ -60,9 +60,10 @@ const CLAIM_ORDERED: &str = "SELECT i.webhook_id, i.body, i.attempts, i.account,
            AND (e.signed_at, e.webhook_id) < (i.signed_at, i.webhook_id))) \
      ORDER BY i.next_attempt_at LIMIT $1 FOR UPDATE OF i SKIP LOCKED";
 
+/// Marks a batch's processed rows, in the batch's transaction (one statement for all).
 const MARK_PROCESSED: &str = "UPDATE quickassist_webhook_inbox \
      SET status = 'processed', processed_at = now(), attempts = attempts + 1, last_error = NULL \
-     WHERE account = $2 AND webhook_id = $1";
+     WHERE (account, webhook_id) IN (SELECT * FROM unnest($1::text[], $2::text[]))";
 
 const MARK_FAILED: &str = "UPDATE quickassist_webhook_inbox \
      SET attempts = attempts + 1, last_error = $2, \
@@ -76,8 +77,8 @@ const NEXT_DUE: &str = "SELECT min(next_attempt_at) - now() > interval '0' AS la
 
 /// Processes the deliveries of an [`Inbox`]: claims due rows in batches with
 /// `FOR UPDATE SKIP LOCKED`, parses each into an [`Envelope`](quickassist_webhooks::Envelope)
-/// and runs the [`Handler`] inside a transaction (a savepoint of the batch's transaction)
-/// that also marks the row processed.
+/// and runs the [`Handler`] in a savepoint of the batch's transaction, which also marks the
+/// processed rows and commits once: the handlers' writes and the marks together.
 ///
 /// - New rows are picked up within milliseconds (`LISTEN`/`NOTIFY`), with polling every
 ///   [`poll_interval`](Self::poll_interval) as the fallback.
@@ -417,12 +418,26 @@ async fn process_batch<H: Handler>(
         .bind(i64::try_from(config.batch_size).unwrap_or(i64::MAX))
         .fetch_all(&mut *tx)
         .await?;
-    let claimed = rows.len();
-    for row in rows {
-        process_one(&mut tx, handler, config, row).await?;
+    let mut processed = Vec::with_capacity(rows.len());
+    for row in &rows {
+        if process_one(&mut tx, handler, config, row).await? {
+            processed.push(row);
+        }
+    }
+    if !processed.is_empty() {
+        let accounts: Vec<&str> = processed.iter().map(|row| row.account.as_str()).collect();
+        let ids: Vec<&str> = processed
+            .iter()
+            .map(|row| row.webhook_id.as_str())
+            .collect();
+        sqlx::query(MARK_PROCESSED)
+            .bind(accounts)
+            .bind(ids)
+            .execute(&mut *tx)
+            .await?;
     }
     tx.commit().await?;
-    Ok(claimed)
+    Ok(rows.len())
 }
 
 /// Why an attempt failed, and whether another could succeed.
@@ -431,15 +446,17 @@ struct Failure {
     fatal: bool,
 }
 
+/// Runs the handler for `row` in a savepoint; true when it succeeded (the caller marks it
+/// processed), false when the failure is recorded.
 async fn process_one<H: Handler>(
     tx: &mut Transaction<'static, Postgres>,
     handler: &H,
     config: &Config,
-    row: Claimed,
-) -> Result<(), Error> {
+    row: &Claimed,
+) -> Result<bool, Error> {
     let webhook_id = row.webhook_id.as_str();
     let attempt = u32::try_from(row.attempts).unwrap_or(0).saturating_add(1);
-    let failure = match stored_delivery(&row, attempt) {
+    let failure = match stored_delivery(row, attempt) {
         Err(failure) => Some(failure),
         Ok(delivery) => {
             let span = observe::span(&delivery);
@@ -459,14 +476,7 @@ async fn process_one<H: Handler>(
             };
             observe::handler_finished(started.elapsed());
             match failure {
-                None => {
-                    sqlx::query(MARK_PROCESSED)
-                        .bind(webhook_id)
-                        .bind(&row.account)
-                        .execute(&mut *savepoint)
-                        .await?;
-                    savepoint.commit().await?;
-                }
+                None => savepoint.commit().await?,
                 Some(_) => {
                     // A handler dropped at its timeout may leave a statement running; the
                     // error it ends with is read by the connection's next call, which may
@@ -487,7 +497,7 @@ async fn process_one<H: Handler>(
     };
     let Some(Failure { error, fatal }) = failure else {
         observe::processed(webhook_id, row.received_at);
-        return Ok(());
+        return Ok(true);
     };
     let max_attempts = if fatal { attempt } else { config.max_attempts };
     let delay = backoff(config, attempt);
@@ -500,7 +510,7 @@ async fn process_one<H: Handler>(
         .bind(&row.account)
         .execute(&mut **tx)
         .await?;
-    Ok(())
+    Ok(false)
 }
 
 /// The row as the handler gets it. Verified and parsed at intake, so only a change of this
