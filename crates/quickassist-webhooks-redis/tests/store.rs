@@ -4,26 +4,23 @@
 #[allow(dead_code, unreachable_pub)]
 mod test_server;
 
-use std::time::Duration;
+#[path = "../../quickassist-webhooks/tests/store_suite/mod.rs"]
+mod store_suite;
+
+use std::{sync::Arc, time::Duration};
 
 use quickassist_webhooks::idempotency::{
-    Admission, Claim, DedupRejection, Deduplicator, IdempotencyKey, IdempotencyStore,
+    Admission, Claim, DedupRejection, Deduplicator, IdempotencyStore,
 };
 use quickassist_webhooks_redis::RedisStore;
 use redis::AsyncCommands;
+use store_suite::{key, LEASE, TTL};
 use test_server::RedisServer;
-
-const LEASE: Duration = Duration::from_secs(60);
-const TTL: Duration = Duration::from_secs(3600);
 
 async fn store(server: &RedisServer) -> RedisStore {
     RedisStore::connect(&server.url())
         .await
         .expect("connect to the test redis")
-}
-
-fn key(name: &str) -> IdempotencyKey {
-    IdempotencyKey::new(name)
 }
 
 /// A plain connection to inspect or steer the server behind the store's back.
@@ -46,83 +43,26 @@ fn free_port() -> u16 {
 #[tokio::test]
 async fn claim_complete_release_follow_the_state_machine() {
     let server = RedisServer::start().unwrap();
-    let store = store(&server).await;
-    let Claim::New(token) = store.claim(&key("a"), LEASE).await.unwrap() else {
-        panic!("a fresh key is new")
-    };
-    assert_eq!(
-        store.claim(&key("a"), LEASE).await.unwrap(),
-        Claim::InFlight
-    );
-    assert!(store.release(&key("a"), token).await.unwrap());
-    let Claim::New(token) = store.claim(&key("a"), LEASE).await.unwrap() else {
-        panic!("a released key is new again")
-    };
-    assert!(store.complete(&key("a"), token, TTL).await.unwrap());
-    assert_eq!(store.claim(&key("a"), LEASE).await.unwrap(), Claim::Done);
-    // Completing or releasing a done key with the old token does nothing.
-    assert!(!store.complete(&key("a"), token, TTL).await.unwrap());
-    assert!(!store.release(&key("a"), token).await.unwrap());
-    assert_eq!(store.claim(&key("a"), LEASE).await.unwrap(), Claim::Done);
+    store_suite::claim_complete_release_follow_the_state_machine(&store(&server).await).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_thousand_concurrent_claims_over_eight_connections_yield_one_new() {
     let server = RedisServer::start().unwrap();
-    let mut stores = Vec::new();
+    let mut stores: Vec<Arc<dyn IdempotencyStore>> = Vec::new();
     for _ in 0..8 {
-        stores.push(store(&server).await);
+        stores.push(Arc::new(store(&server).await));
     }
-    let claims = (0..1000).map(|n| {
-        let store = stores[n % 8].clone();
-        tokio::spawn(async move { store.claim(&key("storm"), LEASE).await.unwrap() })
-    });
-    let claims: Vec<Claim> = futures_util::future::join_all(claims)
-        .await
-        .into_iter()
-        .map(Result::unwrap)
-        .collect();
-    let new = claims.iter().filter(|c| matches!(c, Claim::New(_))).count();
-    assert_eq!(new, 1);
-    assert_eq!(
-        claims.iter().filter(|c| **c == Claim::InFlight).count(),
-        999
-    );
+    store_suite::simultaneous_claims_yield_one_new(&stores, 1000).await;
 }
 
 #[tokio::test]
 async fn an_expired_lease_lets_a_retry_through_and_the_stale_owner_is_refused() {
     let server = RedisServer::start().unwrap();
-    let store = store(&server).await;
-    let short = Duration::from_millis(50);
-    let Claim::New(crashed) = store.claim(&key("crash"), short).await.unwrap() else {
-        panic!("new")
-    };
-    // The replica "crashes": nobody settles. Wait for Redis to expire the lease, polling
-    // with a deadline (the expiry is Redis's, not timed by this test).
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    let retry = loop {
-        match store.claim(&key("crash"), LEASE).await.unwrap() {
-            Claim::New(token) => break token,
-            Claim::InFlight => {
-                assert!(std::time::Instant::now() < deadline, "lease never expired");
-                tokio::task::yield_now().await;
-            }
-            Claim::Done => panic!("nobody completed it"),
-        }
-    };
-    assert_ne!(retry, crashed);
-    assert!(!store.complete(&key("crash"), crashed, TTL).await.unwrap());
-    assert!(!store.release(&key("crash"), crashed).await.unwrap());
-    assert_eq!(
-        store.claim(&key("crash"), LEASE).await.unwrap(),
-        Claim::InFlight
-    );
-    assert!(store.complete(&key("crash"), retry, TTL).await.unwrap());
-    assert_eq!(
-        store.claim(&key("crash"), LEASE).await.unwrap(),
-        Claim::Done
-    );
+    store_suite::an_expired_lease_lets_a_retry_through_and_the_stale_owner_is_refused(
+        &store(&server).await,
+    )
+    .await;
 }
 
 #[tokio::test]
