@@ -5,12 +5,13 @@
 //! them with one statement; while [`MAX_IN_FLIGHT`] statements are running, new deliveries
 //! wait and form the next batch. Nothing waits on a timer: a lone delivery is written at
 //! once, so batching costs it two task hand-offs; under load the statements, the commits
-//! and their WAL flushes are shared. A statement that fails fails every delivery in it
-//! (each is answered 503 and retried by the provider); none is acknowledged before the
-//! commit that holds its row.
+//! and their WAL flushes are shared. None is acknowledged before the commit that holds its
+//! row. A statement that fails because the database is unreachable fails every delivery in
+//! it (each is answered 503 and retried by the provider); one the database refuses for a
+//! row's data is written again row by row, so that only the delivery at fault fails.
 
 use std::{
-    collections::HashSet,
+    collections::{HashMap, HashSet},
     sync::{
         atomic::{AtomicBool, Ordering},
         Arc, Mutex, PoisonError,
@@ -156,51 +157,72 @@ async fn write(pool: PgPool, mut rows: mpsc::Receiver<Pending>, announcing: Arc<
 /// Stores `batch` with one statement and answers each delivery; true when rows were new.
 ///
 /// Copies of one delivery in the batch are written once: the first is new if its row was
-/// inserted, the others are already stored.
+/// inserted, the others are already stored. When the database refuses the statement for
+/// its data (a text field it cannot hold, say), each row is written alone, so that only
+/// the delivery at fault is refused, not those that happened to share its statement.
 async fn flush(pool: &PgPool, batch: Vec<Pending>) -> bool {
     let mut keys = HashSet::with_capacity(batch.len());
-    let mut rows = Columns::default();
-    for pending in &batch {
-        if keys.insert(pending.row.key()) {
-            rows.push(&pending.row);
-        }
-    }
-    let result: Result<Vec<(String, String)>, sqlx::Error> = sqlx::query_as(INSERT)
-        .bind(rows.account)
-        .bind(rows.webhook_id)
-        .bind(rows.event)
-        .bind(rows.body)
-        .bind(rows.signed_form)
-        .bind(rows.signed_at)
-        .bind(rows.ordering_key)
-        .fetch_all(pool)
-        .await;
-    drop(keys);
-    match result {
-        Ok(inserted) => {
-            let inserted: HashSet<(String, String)> = inserted.into_iter().collect();
-            let any = !inserted.is_empty();
-            let mut answered = HashSet::with_capacity(batch.len());
-            for pending in batch {
-                let key = (pending.row.account, pending.row.webhook_id);
-                let new = inserted.contains(&key) && answered.insert(key);
-                let stored = if new {
-                    Stored::New
-                } else {
-                    Stored::AlreadyStored
-                };
-                let _ = pending.reply.send(Ok(stored));
+    let unique: Vec<&Row> = batch
+        .iter()
+        .map(|pending| &pending.row)
+        .filter(|row| keys.insert(row.key()))
+        .collect();
+    let mut refused: HashMap<(String, String), Arc<sqlx::Error>> = HashMap::new();
+    let inserted = match insert(pool, &unique).await {
+        Ok(inserted) => inserted,
+        Err(sqlx::Error::Database(_)) if unique.len() > 1 => {
+            let mut inserted = HashSet::new();
+            for row in &unique {
+                match insert(pool, &[row]).await {
+                    Ok(one) => inserted.extend(one),
+                    Err(error) => {
+                        let key = (row.account.clone(), row.webhook_id.clone());
+                        refused.insert(key, Arc::new(error));
+                    }
+                }
             }
-            any
+            inserted
         }
         Err(error) => {
             let error = Arc::new(error);
             for pending in batch {
                 let _ = pending.reply.send(Err(Error::Intake(Arc::clone(&error))));
             }
-            false
+            return false;
         }
+    };
+    drop((keys, unique));
+    let any = !inserted.is_empty();
+    let mut answered = HashSet::with_capacity(batch.len());
+    for pending in batch {
+        let key = (pending.row.account, pending.row.webhook_id);
+        let answer = match refused.get(&key) {
+            Some(error) => Err(Error::Intake(Arc::clone(error))),
+            None if inserted.contains(&key) && answered.insert(key) => Ok(Stored::New),
+            None => Ok(Stored::AlreadyStored),
+        };
+        let _ = pending.reply.send(answer);
     }
+    any
+}
+
+/// One statement storing `rows`; answers the keys of the rows it inserted.
+async fn insert(pool: &PgPool, rows: &[&Row]) -> Result<HashSet<(String, String)>, sqlx::Error> {
+    let mut columns = Columns::default();
+    for row in rows {
+        columns.push(row);
+    }
+    let inserted: Vec<(String, String)> = sqlx::query_as(INSERT)
+        .bind(columns.account)
+        .bind(columns.webhook_id)
+        .bind(columns.event)
+        .bind(columns.body)
+        .bind(columns.signed_form)
+        .bind(columns.signed_at)
+        .bind(columns.ordering_key)
+        .fetch_all(pool)
+        .await?;
+    Ok(inserted.into_iter().collect())
 }
 
 /// A batch's rows as the statement's arrays (borrowing the bodies).

@@ -163,3 +163,34 @@ async fn simultaneous_deliveries_share_commits_and_each_gets_its_own_answer() {
         "{transactions} commits for 400 deliveries"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_row_the_database_refuses_fails_alone_not_the_deliveries_sharing_its_statement() {
+    let (_server, inbox) = inbox().await;
+    // PostgreSQL text cannot hold U+0000: a (signed, valid JSON) webhookId with one is
+    // refused by the database, whichever statement it is in.
+    let refused = delivery("whk_\u{0}_refused").await;
+    let mut tasks = Vec::new();
+    for n in 0..50 {
+        let (fine, delivery) = (inbox.clone(), delivery(&format!("whk_fine_{n}")).await);
+        tasks.push(tokio::spawn(async move { fine.insert(&delivery).await }));
+        if n == 25 {
+            let (bad, refused) = (inbox.clone(), refused.clone());
+            tasks.push(tokio::spawn(async move { bad.insert(&refused).await }));
+        }
+    }
+    let answers = futures_util::future::join_all(tasks).await;
+    let (mut new, mut errors) = (0, 0);
+    for answer in answers {
+        match answer.unwrap() {
+            Ok(Stored::New) => new += 1,
+            Ok(_) => panic!("nothing was stored twice"),
+            Err(error) => {
+                assert!(error.to_string().starts_with("database error"), "{error}");
+                errors += 1;
+            }
+        }
+    }
+    assert_eq!((new, errors), (50, 1));
+    assert_eq!(count(&inbox, "pending").await, 50);
+}
