@@ -31,8 +31,11 @@ function init(args)
   if count == 0 then
     error("no deliveries in " .. file)
   end
-  -- Each wrk thread starts at its own offset, so threads do not send the same ids.
-  next_index = (math.floor(count / 16) * (offset or 0)) % count + 1
+  -- Each wrk thread starts at its own offset, so threads do not send the same ids; START
+  -- (a line number) moves them all, so that a warm-up run sends other ids than the run
+  -- that follows it.
+  local start = tonumber(os.getenv("START") or "0")
+  next_index = (start + math.floor(count / 16) * (offset or 0)) % count + 1
 end
 
 function request()

@@ -33,3 +33,42 @@ pub struct StoredDelivery {
     /// When the receiver stored it.
     pub received_at: DateTime<Utc>,
 }
+
+impl StoredDelivery {
+    /// The first attempt of `envelope`, for no account, received now: what a test of your
+    /// [`Handler`](crate::Handler) passes it (workers build theirs from the row).
+    ///
+    /// ```
+    /// use quickassist_webhooks::{accounts::AccountId, testing::sample, Event};
+    /// use quickassist_webhooks_postgres::StoredDelivery;
+    ///
+    /// let delivery = StoredDelivery::new(sample(Event::MESSAGE_READ, "whk_1"))
+    ///     .with_account(AccountId::new("acme"))
+    ///     .with_attempt(3);
+    /// assert_eq!(delivery.attempt, 3);
+    /// assert_eq!(delivery.account.unwrap().as_str(), "acme");
+    /// ```
+    #[must_use]
+    pub fn new(envelope: Envelope<Event>) -> Self {
+        Self {
+            envelope,
+            account: None,
+            attempt: 1,
+            received_at: Utc::now(),
+        }
+    }
+
+    /// The same delivery, verified for `account` (`None`: a receiver of one secret).
+    #[must_use]
+    pub fn with_account(mut self, account: Option<AccountId>) -> Self {
+        self.account = account;
+        self
+    }
+
+    /// The same delivery at attempt `attempt` (at least 1).
+    #[must_use]
+    pub fn with_attempt(mut self, attempt: u32) -> Self {
+        self.attempt = attempt.max(1);
+        self
+    }
+}
