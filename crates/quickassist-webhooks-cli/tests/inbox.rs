@@ -1,4 +1,4 @@
-//! `qa-webhooks inbox list | retry | replay` against a real PostgreSQL inbox.
+//! `qa-webhooks inbox list | retry | replay | purge` against a real PostgreSQL inbox.
 
 // Test helpers panic on failure like the tests that call them (as in `common`).
 #![allow(clippy::unwrap_used)]
@@ -188,4 +188,32 @@ fn without_database_url_or_with_an_unreachable_one_it_is_a_usage_error_without_t
         .output()
         .unwrap();
     assert_eq!(usage.status.code(), Some(2), "a selection is required");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn purge_deletes_only_processed_deliveries_older_than_the_age() {
+    let (server, inbox) = inbox_with_three().await;
+    let url = server.url();
+    let kept = tokio::task::spawn_blocking({
+        let url = url.clone();
+        move || inbox_command(&url, &["purge", "--older-than", "1d"])
+    })
+    .await
+    .unwrap();
+    assert!(kept.status.success(), "{}", stderr(&kept));
+    assert_eq!(stdout(&kept), "purged 0 processed deliveries\n");
+    let purged =
+        tokio::task::spawn_blocking(move || inbox_command(&url, &["purge", "--older-than", "0s"]))
+            .await
+            .unwrap();
+    assert_eq!(stdout(&purged), "purged 1 processed deliveries\n");
+    let mut left: Vec<String> = inbox
+        .list(None, 10)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|listed| listed.webhook_id)
+        .collect();
+    left.sort_unstable();
+    assert_eq!(left, ["whk_dead", "whk_waiting"]);
 }

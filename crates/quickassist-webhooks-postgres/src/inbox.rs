@@ -105,7 +105,7 @@ impl Inbox {
         Self {
             batcher: Arc::new(Batcher::new(pool.clone())),
             pool,
-            key: Arc::new(message_id),
+            key: Arc::new(default_key),
             shown: Arc::from("PgPool"),
         }
     }
@@ -117,7 +117,8 @@ impl Inbox {
 
     /// The key deliveries are ordered by, computed when they are stored (default: the
     /// event's `data.messageId`, so one message's events are handled in signed order by
-    /// [ordered](crate::Worker::ordered) workers). `None` means "no ordering constraint".
+    /// [ordered](crate::Worker::ordered) workers; `template:<templateId>` for a template's
+    /// status updates). `None` means "no ordering constraint".
     ///
     /// ```
     /// # async fn demo(pool: sqlx::PgPool) {
@@ -221,8 +222,10 @@ impl fmt::Debug for Inbox {
     }
 }
 
-/// The default ordering key: the message id of message events (`data.messageId`).
-fn message_id(envelope: &Envelope<Event>) -> Option<String> {
+/// The default ordering key: the message id of message events (`data.messageId`), and
+/// `template:<templateId>` (or `template:<name>` when no id is reported) for template
+/// events, so that ordered workers handle one subject's status events one at a time.
+fn default_key(envelope: &Envelope<Event>) -> Option<String> {
     match &envelope.event {
         Event::MessageDelivered(event) => Some(event.message_id.clone()),
         Event::MessageRead(event) => Some(event.message_id.clone()),
@@ -231,7 +234,10 @@ fn message_id(envelope: &Envelope<Event>) -> Option<String> {
             .get("messageId")
             .and_then(|id| id.as_str())
             .map(str::to_owned),
-        _ => None,
+        event => event
+            .template_id()
+            .or(event.template_name())
+            .map(|template| format!("template:{template}")),
     }
 }
 

@@ -42,8 +42,8 @@ const CURRENT: &str = "SELECT status, at_millis FROM quickassist_webhook_status 
 /// - Updates of several subjects in one transaction lock their rows in the order they are
 ///   applied; two transactions taking the same subjects in opposite orders deadlock, and
 ///   PostgreSQL aborts one (its batch is then attempted again). Workers that are
-///   [`ordered`](crate::Worker::ordered) by message (the default key) never handle two
-///   events of one message at once.
+///   [`ordered`](crate::Worker::ordered) by the default key (the message id, or the
+///   template's) never handle two events of one subject at once.
 /// - [`forget_older_than`](Self::forget_older_than) is the retention.
 ///
 /// The crate documentation shows it in a worker's handler. Outside a transaction it is a

@@ -194,3 +194,21 @@ async fn a_row_the_database_refuses_fails_alone_not_the_deliveries_sharing_its_s
     assert_eq!((new, errors), (50, 1));
     assert_eq!(count(&inbox, "pending").await, 50);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn template_events_are_ordered_by_their_template() {
+    let (_server, inbox) = inbox().await;
+    let update = common::delivery_of(&quickassist_webhooks::testing::sample(
+        quickassist_webhooks::Event::TEMPLATE_STATUS_UPDATE,
+        "whk_template",
+    ))
+    .await;
+    inbox.store(&update).await.unwrap();
+    let key: Option<String> = sqlx::query_scalar(
+        "SELECT ordering_key FROM quickassist_webhook_inbox WHERE webhook_id = 'whk_template'",
+    )
+    .fetch_one(inbox.pool())
+    .await
+    .unwrap();
+    assert_eq!(key.as_deref(), Some("template:tpl_42"));
+}

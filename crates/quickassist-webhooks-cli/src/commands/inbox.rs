@@ -1,4 +1,6 @@
-//! `qa-webhooks inbox list | retry | replay`: the PostgreSQL inbox from a shell.
+//! `qa-webhooks inbox list | retry | replay | purge`: the PostgreSQL inbox from a shell.
+
+use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use quickassist_webhooks_postgres::{redact_url, Inbox, Listed, Selection, Status};
@@ -11,7 +13,7 @@ use crate::failure::{Failure, Outcome};
 #[command(
     long_about = "Inspect and operate the durable inbox (quickassist-webhooks-postgres) in the \
                   database at DATABASE_URL: list deliveries, retry dead ones, replay processed \
-                  ones. The URL's password is never printed."
+                  ones, delete old processed ones. The URL's password is never printed."
 )]
 pub(crate) struct InboxArgs {
     #[command(subcommand)]
@@ -33,6 +35,13 @@ enum Action {
     Retry(SelectionArgs),
     /// Make processed deliveries pending again, so the handler runs for them once more.
     Replay(SelectionArgs),
+    /// Retention: delete the deliveries processed longer ago than AGE (their webhookIds are
+    /// then accepted again, so keep them longer than the provider retries).
+    Purge {
+        /// How long ago: a number and a unit, s, m, h or d (e.g. 7d, 12h).
+        #[arg(long, value_name = "AGE", value_parser = parse_age)]
+        older_than: Duration,
+    },
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -64,6 +73,27 @@ fn parse_time(text: &str) -> Result<DateTime<Utc>, String> {
     DateTime::parse_from_rfc3339(text)
         .map(|time| time.with_timezone(&Utc))
         .map_err(|error| format!("not an RFC 3339 time ({error})"))
+}
+
+fn parse_age(text: &str) -> Result<Duration, String> {
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .ok_or_else(|| format!("{text:?} has no unit: add s, m, h or d (e.g. 7d)"))?;
+    let (number, unit) = text.split_at(split);
+    let number: u64 = number
+        .parse()
+        .map_err(|_| format!("{text:?} does not start with a number (e.g. 7d)"))?;
+    let seconds = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3_600,
+        "d" => 86_400,
+        _ => return Err(format!("unit {unit:?}: use s, m, h or d (e.g. 7d)")),
+    };
+    number
+        .checked_mul(seconds)
+        .map(Duration::from_secs)
+        .ok_or_else(|| format!("{text:?} is too long ago"))
 }
 
 impl SelectionArgs {
@@ -116,6 +146,10 @@ pub(crate) fn run(args: InboxArgs) -> Outcome {
                 let count = inbox.replay(&selection.selection()).await.map_err(failed)?;
                 write_stdout(format!("replaying {count} processed deliveries\n").as_bytes())
             }
+            Action::Purge { older_than } => {
+                let count = inbox.purge_processed(older_than).await.map_err(failed)?;
+                write_stdout(format!("purged {count} processed deliveries\n").as_bytes())
+            }
         }
     })
 }
@@ -163,7 +197,17 @@ fn hide(url: &str, message: String) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::hide;
+    use super::{hide, parse_age, Duration};
+
+    #[test]
+    fn ages_take_a_unit_and_refuse_anything_else() {
+        assert_eq!(parse_age("7d"), Ok(Duration::from_secs(7 * 86_400)));
+        assert_eq!(parse_age("90s"), Ok(Duration::from_secs(90)));
+        assert_eq!(parse_age("0h"), Ok(Duration::ZERO));
+        for wrong in ["7", "d", "7 d", "7w", "-1d", "99999999999999999999d"] {
+            assert!(parse_age(wrong).is_err(), "{wrong}");
+        }
+    }
 
     #[test]
     fn a_password_echoed_in_an_error_is_hidden() {
