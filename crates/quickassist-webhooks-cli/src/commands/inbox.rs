@@ -22,7 +22,8 @@ pub(crate) struct InboxArgs {
 
 #[derive(Debug, clap::Subcommand)]
 enum Action {
-    /// List deliveries, newest first: id, event, status, attempts, receive time, last error.
+    /// List deliveries, newest first: id, event, status, attempts, receive time, last error,
+    /// account.
     List {
         /// Only deliveries in this state.
         #[arg(long, value_enum)]
