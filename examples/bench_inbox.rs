@@ -72,7 +72,7 @@ async fn intake(url: &str, clients: usize, seconds: u64) -> Result<(), Box<dyn E
     }
     let elapsed = started.elapsed().as_secs_f64();
     latencies.sort_unstable();
-    let at = |q: f64| latencies[((latencies.len() as f64 * q) as usize).min(latencies.len() - 1)];
+    let at = |q| quantile(&latencies, q);
     println!(
         "| intake | {clients} clients | {:.0} deliveries/s | p50 {:.2} ms | p99 {:.2} ms | {} deliveries |",
         latencies.len() as f64 / elapsed,
@@ -81,6 +81,11 @@ async fn intake(url: &str, clients: usize, seconds: u64) -> Result<(), Box<dyn E
         latencies.len()
     );
     Ok(())
+}
+
+/// The latency at quantile `q` of `sorted` latencies.
+fn quantile(sorted: &[Duration], q: f64) -> Duration {
+    sorted[((sorted.len() as f64 * q) as usize).min(sorted.len() - 1)]
 }
 
 async fn workers(inbox: &Inbox, writes: bool, count: i64) -> Result<(), Box<dyn Error>> {
@@ -202,7 +207,7 @@ async fn pickup(inbox: &Inbox, samples: usize) -> Result<(), Box<dyn Error>> {
     }
     running.shutdown().await;
     latencies.sort_unstable();
-    let at = |q: f64| latencies[((latencies.len() as f64 * q) as usize).min(latencies.len() - 1)];
+    let at = |q| quantile(&latencies, q);
     println!(
         "| pick-up (idle worker, NOTIFY) | {samples} deliveries | p50 {:.2} ms | p99 {:.2} ms | max {:.2} ms |",
         at(0.50).as_secs_f64() * 1000.0,

@@ -94,15 +94,12 @@ impl Batcher {
     pub(crate) async fn insert(&self, row: Row) -> Result<Stored, Error> {
         let (reply, answer) = oneshot::channel();
         let mut pending = Pending { row, reply };
-        // Twice at most: a writer whose runtime stopped is replaced once.
+        // Twice at most: a writer whose runtime stopped (its channel closed) is replaced by
+        // the next `writer()`, once.
         for _ in 0..2 {
-            let writer = self.writer()?;
-            match writer.send(pending).await {
+            match self.writer()?.send(pending).await {
                 Ok(()) => return answer.await.unwrap_or_else(|_| Err(Error::WriterStopped)),
-                Err(mpsc::error::SendError(back)) => {
-                    pending = back;
-                    self.forget(&writer);
-                }
+                Err(mpsc::error::SendError(back)) => pending = back,
             }
         }
         Err(Error::WriterStopped)
@@ -122,13 +119,6 @@ impl Batcher {
         ));
         *writer = Some(sender.clone());
         Ok(sender)
-    }
-
-    fn forget(&self, stopped: &mpsc::Sender<Pending>) {
-        let mut writer = self.writer.lock().unwrap_or_else(PoisonError::into_inner);
-        if writer.as_ref().is_some_and(|w| w.same_channel(stopped)) {
-            *writer = None;
-        }
     }
 }
 

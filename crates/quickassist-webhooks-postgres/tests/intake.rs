@@ -5,8 +5,12 @@ mod common;
 
 use std::sync::Arc;
 
-use common::{count, delivery, inbox};
-use quickassist_webhooks::receive::{Intake, Stored};
+use common::{count, delivery, delivery_of, inbox};
+use quickassist_webhooks::{
+    receive::{Intake, Stored},
+    testing::sample,
+    Event,
+};
 use quickassist_webhooks_postgres::{test_server::PostgresServer, Inbox};
 
 #[tokio::test(flavor = "multi_thread")]
@@ -198,11 +202,7 @@ async fn a_row_the_database_refuses_fails_alone_not_the_deliveries_sharing_its_s
 #[tokio::test(flavor = "multi_thread")]
 async fn template_events_are_ordered_by_their_template() {
     let (_server, inbox) = inbox().await;
-    let update = common::delivery_of(&quickassist_webhooks::testing::sample(
-        quickassist_webhooks::Event::TEMPLATE_STATUS_UPDATE,
-        "whk_template",
-    ))
-    .await;
+    let update = delivery_of(&sample(Event::TEMPLATE_STATUS_UPDATE, "whk_template")).await;
     inbox.store(&update).await.unwrap();
     let key: Option<String> = sqlx::query_scalar(
         "SELECT ordering_key FROM quickassist_webhook_inbox WHERE webhook_id = 'whk_template'",

@@ -14,7 +14,7 @@ use std::{
     time::Duration,
 };
 
-use common::{count, delivery_of, inbox};
+use common::{count, delivery_of, eventually, inbox};
 use quickassist_webhooks::{
     receive::Intake,
     status::{Merge, MessageStatus, State, StatusTracker, StatusUpdate, SubjectKind},
@@ -305,11 +305,10 @@ async fn shuffled_status_events_through_four_tasks_leave_each_message_at_its_gre
     .ordered(true)
     .poll_interval(Duration::from_millis(20))
     .spawn();
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
-    while count(&inbox, "processed").await < 120 {
-        assert!(tokio::time::Instant::now() < deadline, "not all processed");
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    eventually("all processed", Duration::from_secs(60), async || {
+        count(&inbox, "processed").await == 120
+    })
+    .await;
     worker.shutdown().await;
     let rows: Vec<(String, String)> = sqlx::query_as("SELECT id, status FROM messages ORDER BY id")
         .fetch_all(inbox.pool())

@@ -11,24 +11,15 @@ use std::{
         atomic::{AtomicUsize, Ordering},
         Arc, Mutex,
     },
-    time::{Duration, Instant},
+    time::Duration,
 };
 
 use chrono::{TimeZone, Utc};
-use common::{count, delivery, delivery_of, inbox};
+use common::{count, delivery, delivery_of, eventually, inbox};
 use quickassist_webhooks::{receive::Intake, Envelope, Event};
 use quickassist_webhooks_postgres::{handler_fn, Inbox, Selection, Worker};
 
 const HANDLED: &str = "CREATE TABLE handled (webhook_id text NOT NULL, at timestamptz NOT NULL DEFAULT clock_timestamp())";
-
-/// Waits until `check` holds, polling the database with a deadline (no fixed sleeps).
-async fn eventually(what: &str, within: Duration, mut check: impl AsyncFnMut() -> bool) {
-    let deadline = Instant::now() + within;
-    while !check().await {
-        assert!(Instant::now() < deadline, "{what}: not within {within:?}");
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-}
 
 async fn handled_rows(inbox: &Inbox, webhook_id: &str) -> i64 {
     sqlx::query_scalar("SELECT count(*) FROM handled WHERE webhook_id = $1")

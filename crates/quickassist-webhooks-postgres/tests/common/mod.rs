@@ -1,7 +1,10 @@
 //! Shared by the crate's integration tests: a throwaway cluster, deliveries, counters.
 #![allow(dead_code, unreachable_pub)]
 
-use std::convert::Infallible;
+use std::{
+    convert::Infallible,
+    time::{Duration, Instant},
+};
 
 use bytes::Bytes;
 use quickassist_webhooks::{
@@ -48,4 +51,13 @@ pub async fn count(inbox: &Inbox, status: &str) -> i64 {
         .fetch_one(inbox.pool())
         .await
         .expect("count")
+}
+
+/// Waits until `check` holds, polling the database with a deadline (no fixed sleeps).
+pub async fn eventually(what: &str, within: Duration, mut check: impl AsyncFnMut() -> bool) {
+    let deadline = Instant::now() + within;
+    while !check().await {
+        assert!(Instant::now() < deadline, "{what}: not within {within:?}");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
 }
