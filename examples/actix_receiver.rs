@@ -16,7 +16,6 @@ use std::{error::Error, process::ExitCode};
 
 use actix_web::{web, App, HttpResponse, HttpServer};
 use quickassist_examples::{exit_code, init_tracing, print_event, ReceiverConfig, WEBHOOK_PATH};
-use quickassist_webhooks::{receive::Receiver, Verifier};
 use quickassist_webhooks_actix::{Webhook, Webhooks};
 
 /// Runs once per authentic, first-time delivery. A non-2xx answer releases the delivery,
@@ -33,10 +32,7 @@ async fn receive(Webhook(envelope): Webhook) -> HttpResponse {
 
 async fn run() -> Result<(), Box<dyn Error>> {
     let config = ReceiverConfig::from_env()?;
-    let mut receiver = Receiver::builder(Verifier::new(config.secret.clone()));
-    if let Some(store) = config.redis_store().await? {
-        receiver = receiver.store(store);
-    }
+    let receiver = config.receiver_builder().await?;
     // Built once, outside the factory: every worker shares the receiver and its store.
     let webhooks = Webhooks::new(receiver.build()?);
     #[cfg(feature = "metrics")]

@@ -18,7 +18,6 @@ use quickassist_examples::{
     exit_code, init_tracing, print_event, shutdown_signal, ReceiverConfig, TlsListener,
     WEBHOOK_PATH,
 };
-use quickassist_webhooks::{receive::Receiver, Verifier};
 use quickassist_webhooks_tower::{Webhook, WebhooksLayer};
 
 /// Runs once per authentic, first-time delivery. A non-2xx answer releases the delivery,
@@ -35,10 +34,7 @@ async fn receive(Webhook(envelope): Webhook) -> StatusCode {
 
 async fn run() -> Result<(), Box<dyn Error>> {
     let config = ReceiverConfig::from_env()?;
-    let mut receiver = Receiver::builder(Verifier::new(config.secret.clone()));
-    if let Some(store) = config.redis_store().await? {
-        receiver = receiver.store(store);
-    }
+    let receiver = config.receiver_builder().await?;
     let app = Router::new().route(
         WEBHOOK_PATH,
         post(receive).route_layer(WebhooksLayer::new(receiver.build()?)),

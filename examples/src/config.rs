@@ -1,8 +1,12 @@
 //! [`ReceiverConfig`]: what a receiver needs to know, from the environment.
 
-use std::{error::Error, fmt, path::PathBuf};
+use std::{error::Error, fmt, path::PathBuf, time::Duration};
 
-use quickassist_webhooks::Secret;
+use quickassist_webhooks::{
+    idempotency::{Deduplicator, DEFAULT_DONE_TTL},
+    receive::{Receiver, ReceiverBuilder},
+    Secret, Verifier,
+};
 use quickassist_webhooks_postgres::redact_url;
 use quickassist_webhooks_redis::RedisStore;
 use tokio_rustls::rustls::{
@@ -49,6 +53,15 @@ pub struct ReceiverConfig {
     /// and `TLS_KEY`, both or neither; without them the receiver serves plain HTTP, for
     /// local use or behind a TLS-terminating proxy).
     pub tls: Option<(PathBuf, PathBuf)>,
+    /// How long a processed delivery is remembered as a duplicate (`DONE_TTL`, in seconds;
+    /// default 24 h). Set it to the provider's retry horizon: by default the replay window
+    /// follows it.
+    pub done_ttl: Duration,
+    /// The replay window (`REPLAY_WINDOW`, in seconds): deliveries whose signed `timestamp` is
+    /// older are refused with 401. Unset, it is the done-TTL less the clock-skew allowance;
+    /// `0` turns it off (not advisable on the open internet); longer than `DONE_TTL` is refused
+    /// at start.
+    pub replay_window: Option<Duration>,
 }
 
 impl fmt::Debug for ReceiverConfig {
@@ -59,6 +72,8 @@ impl fmt::Debug for ReceiverConfig {
             .field("port", &self.port)
             .field("redis_url", &self.redis_url.as_deref().map(redact_url))
             .field("tls", &self.tls)
+            .field("done_ttl", &self.done_ttl)
+            .field("replay_window", &self.replay_window)
             .finish()
     }
 }
@@ -105,13 +120,65 @@ impl ReceiverConfig {
                 ))
             }
         };
+        let seconds = |name: &'static str| -> Result<Option<Duration>, ConfigError> {
+            match lookup(name).filter(|value| !value.trim().is_empty()) {
+                None => Ok(None),
+                Some(value) => value
+                    .trim()
+                    .parse()
+                    .map(|secs| Some(Duration::from_secs(secs)))
+                    .map_err(|_| ConfigError::InvalidSeconds { name, value }),
+            }
+        };
+        let done_ttl = seconds("DONE_TTL")?.unwrap_or(DEFAULT_DONE_TTL);
+        let replay_window = seconds("REPLAY_WINDOW")?;
         Ok(Self {
             secret,
             host,
             port,
             redis_url,
             tls,
+            done_ttl,
+            replay_window,
         })
+    }
+
+    /// A receiver builder for this configuration: the secret, the replay window, and the
+    /// de-duplication store (`REDIS_URL`'s, or in memory) with the done-TTL.
+    ///
+    /// # Errors
+    ///
+    /// As [`redis_store`](Self::redis_store).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use quickassist_examples::ReceiverConfig;
+    ///
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+    /// let config = ReceiverConfig::from_lookup(|name| match name {
+    ///     "QUICKASSIST_WEBHOOK_SECRET" => Some("whsec_example".into()),
+    ///     "DONE_TTL" => Some("7200".into()),
+    ///     _ => None,
+    /// })?;
+    /// let receiver = config.receiver_builder().await?.build()?;
+    /// // The window follows the done-TTL, less the 5 min clock-skew allowance.
+    /// assert_eq!(receiver.verifier().timestamp_tolerance(), Some(Duration::from_secs(6900)));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # }).unwrap();
+    /// ```
+    pub async fn receiver_builder(&self) -> Result<ReceiverBuilder, ConfigError> {
+        let verifier = match self.replay_window {
+            None => Verifier::new(self.secret.clone()),
+            Some(Duration::ZERO) => {
+                Verifier::new(self.secret.clone()).without_timestamp_tolerance()
+            }
+            Some(window) => Verifier::new(self.secret.clone()).with_timestamp_tolerance(window),
+        };
+        let dedup = match self.redis_store().await? {
+            Some(store) => Deduplicator::new(store),
+            None => Deduplicator::memory(),
+        };
+        Ok(Receiver::builder(verifier).deduplicator(dedup.with_done_ttl(self.done_ttl)))
     }
 
     /// `host:port`, to bind.
@@ -186,6 +253,13 @@ pub enum ConfigError {
     Redis(String),
     /// `TLS_CERT` / `TLS_KEY` are incomplete or unusable.
     Tls(String),
+    /// `DONE_TTL` or `REPLAY_WINDOW` is not a whole number of seconds.
+    InvalidSeconds {
+        /// The variable.
+        name: &'static str,
+        /// Its value.
+        value: String,
+    },
 }
 
 impl fmt::Display for ConfigError {
@@ -196,6 +270,9 @@ impl fmt::Display for ConfigError {
                  TheQuickAssist dashboard (Settings → API & Webhooks → Webhooks), e.g. \
                  `QUICKASSIST_WEBHOOK_SECRET=whsec_... cargo run --release --example axum_receiver`",
             ),
+            Self::InvalidSeconds { name, value } => {
+                write!(f, "{name} must be a whole number of seconds, got {value:?}")
+            }
             Self::InvalidPort(value) => {
                 write!(f, "PORT must be a port number (0-65535), got {value:?}")
             }

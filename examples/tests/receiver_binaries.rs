@@ -283,13 +283,13 @@ fn status_kib(pid: u32, field: &str) -> u64 {
         .expect("a KiB figure")
 }
 
-/// The worst body a forger can send: just under the 1 MiB limit, so that the receiver
+/// The worst body a forger can send: just under the 64 KiB limit, so that the receiver
 /// buffers all of it before the signature can be checked. 64 at once must cost memory on
 /// the order of limit × concurrency, not more, and be refused with 401.
 #[test]
 fn simultaneous_large_forged_bodies_keep_memory_bounded_by_limit_times_concurrency() {
     const CONCURRENCY: usize = 64;
-    const BODY: usize = (1 << 20) - 1024;
+    const BODY: usize = quickassist_webhooks::DEFAULT_MAX_BODY - 1024;
     for name in receivers() {
         let receiver = start(name);
         let pid = receiver.child.id();

@@ -160,15 +160,24 @@ pub async fn pretty_body_with_the_documented_signature_is_accepted(target: &Targ
     assert_eq!(target.sink.count("whk_pretty"), 1);
 }
 
-/// Invalid JSON, or an envelope without `event`, behind a valid signature: 400.
+/// Invalid JSON, an envelope without `event`, or one with an empty `webhookId` (every such
+/// delivery would share one de-duplication key), behind a valid signature: 400.
 pub async fn invalid_payload_behind_a_valid_signature_gets_400(target: &Target) {
     let client = Client::new();
-    let bodies: [&[u8]; 3] = [
-        b"{not json",
-        br#"{"timestamp":"2024-01-15T10:30:00Z","data":{},"webhookId":"whk_no_event"}"#,
-        br#"{"event":"message.read","timestamp":"2024-01-15T10:30:00Z","data":{"messageId":5},"webhookId":"w"}"#,
+    // Stamped now: inside the replay window, so the answer is about the payload.
+    let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let bodies = [
+        "{not json".to_owned(),
+        format!(r#"{{"timestamp":"{now}","data":{{}},"webhookId":"whk_no_event"}}"#),
+        format!(
+            r#"{{"event":"message.read","timestamp":"{now}","data":{{"messageId":5}},"webhookId":"w"}}"#
+        ),
+        format!(
+            r#"{{"event":"message.read","timestamp":"{now}","data":{{"messageId":"m"}},"webhookId":""}}"#
+        ),
     ];
     for body in bodies {
+        let body = body.as_bytes();
         let request = SignedRequest::raw(&Secret::from(SECRET), body);
         let response = deliver(&client, target, &request).await;
         assert_eq!(response.status(), StatusCode::BAD_REQUEST);

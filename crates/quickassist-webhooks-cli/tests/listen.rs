@@ -152,7 +152,8 @@ async fn forward_to_relays_a_500_so_the_retry_is_processed() {
     })
     .await;
     let listener = listen(&["--forward-to", &app.url]);
-    let file = temp_file("forward.json", PROVIDER_SAMPLE.as_bytes());
+    let sample = fresh_provider_sample();
+    let file = temp_file("forward.json", sample.as_bytes());
     let file = file.to_str().unwrap();
 
     let first = run(send(&listener.url, &["--file", file])).await;
@@ -175,7 +176,7 @@ async fn forward_to_relays_a_500_so_the_retry_is_processed() {
     let forwarded = app.received();
     assert_eq!(forwarded.len(), 2);
     for request in &forwarded {
-        assert_eq!(request.body, PROVIDER_SAMPLE.as_bytes());
+        assert_eq!(request.body, sample.as_bytes());
         assert_eq!(request.content_type.as_deref(), Some("application/json"));
         let verified = Verifier::new("s")
             .verify(request.signature.as_deref(), &request.body)
@@ -433,4 +434,10 @@ async fn secret_file_gives_each_account_its_own_route_and_secrets() {
     let unknown = run(send_as("whsec_acme", "initech")).await;
     assert!(!unknown.status.success());
     listener.stderr_line_containing("unknown_account");
+}
+
+/// The provider's sample, stamped now: inside the default replay window.
+fn fresh_provider_sample() -> String {
+    let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    PROVIDER_SAMPLE.replace("2024-01-15T10:30:00Z", &now)
 }

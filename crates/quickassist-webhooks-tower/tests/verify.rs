@@ -194,7 +194,7 @@ async fn stale_timestamp_gets_401_with_a_replay_window() {
         .clock(move || at + chrono::Duration::minutes(10));
     let (status, _, text, recorder) = send(verifier, http_request(&signed)).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
-    assert_eq!(text, r#"{"error":"timestamp_out_of_tolerance"}"#);
+    assert_eq!(text, r#"{"error":"stale_timestamp"}"#);
     assert_eq!(recorder.calls(), 0);
 }
 

@@ -24,4 +24,6 @@ pub use event::{
 pub use secret::Secret;
 pub use sign::sign;
 pub use signature::SIGNATURE_HEADER;
-pub use verify::{SignedForm, Verification, Verified, Verifier, VerifyError, DEFAULT_MAX_BODY};
+pub use verify::{
+    SignedForm, Verification, Verified, Verifier, VerifyError, DEFAULT_CLOCK_SKEW, DEFAULT_MAX_BODY,
+};

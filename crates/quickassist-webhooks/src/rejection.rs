@@ -41,6 +41,14 @@ pub const DUPLICATE_BODY: &str = r#"{"status":"duplicate"}"#;
 /// ```
 pub const ACCEPTED_BODY: &str = r#"{"status":"accepted"}"#;
 
+/// Seconds in the `Retry-After` header of a [`Rejection::Overloaded`] answer.
+///
+/// ```
+/// use quickassist_webhooks::rejection::{Rejection, OVERLOADED_RETRY_AFTER};
+/// assert_eq!(Rejection::Overloaded.retry_after(), Some(OVERLOADED_RETRY_AFTER));
+/// ```
+pub const OVERLOADED_RETRY_AFTER: u64 = 5;
+
 /// Content type of every rejection body.
 pub const JSON_CONTENT_TYPE: &str = "application/json";
 
@@ -66,17 +74,24 @@ pub enum Rejection {
     MalformedSignature,
     /// The signature does not match the body under any configured secret.
     InvalidSignature,
-    /// The signed `timestamp` is missing or outside the configured replay window.
-    TimestampOutOfTolerance,
+    /// The signed `timestamp` is older than the replay window: the idempotency store may
+    /// no longer remember this delivery, so it is refused rather than processed again.
+    StaleTimestamp,
+    /// The signed `timestamp` lies further in the future than the allowed clock skew.
+    FutureTimestamp,
     /// The body is larger than the configured limit.
     PayloadTooLarge,
     /// The body is authentic but is not a valid webhook envelope.
     InvalidPayload,
     /// The request body could not be read to its end (the client went away or sent garbage).
     BodyReadFailed,
-    /// The client stopped sending its body for longer than the allowed time between two
-    /// chunks (a stalled or deliberately slow upload).
+    /// The body did not arrive in time: it stalled between two chunks, came slower than the
+    /// minimum rate, or was not complete by the body deadline (a stalled or deliberately
+    /// slow upload).
     BodyTimeout,
+    /// The memory for bodies in flight is used up by other requests: refused early, before
+    /// the body is read, and the provider retries (`Retry-After`).
+    Overloaded,
     /// The same delivery is being processed right now; the provider should retry later.
     DuplicateInFlight {
         /// Seconds after which a retry is worth sending (the `Retry-After` header).
@@ -108,12 +123,13 @@ impl Rejection {
             Self::MissingSignature
             | Self::MalformedSignature
             | Self::InvalidSignature
-            | Self::TimestampOutOfTolerance => 401,
+            | Self::StaleTimestamp
+            | Self::FutureTimestamp => 401,
             Self::PayloadTooLarge => 413,
             Self::InvalidPayload | Self::BodyReadFailed => 400,
             Self::BodyTimeout => 408,
             Self::DuplicateInFlight { .. } => 409,
-            Self::StoreUnavailable | Self::SecretSourceUnavailable => 503,
+            Self::StoreUnavailable | Self::SecretSourceUnavailable | Self::Overloaded => 503,
             Self::UnknownAccount => 404,
             Self::NotConfigured => 500,
         }
@@ -131,11 +147,13 @@ impl Rejection {
             Self::MissingSignature => "missing_signature",
             Self::MalformedSignature => "malformed_signature",
             Self::InvalidSignature => "invalid_signature",
-            Self::TimestampOutOfTolerance => "timestamp_out_of_tolerance",
+            Self::StaleTimestamp => "stale_timestamp",
+            Self::FutureTimestamp => "future_timestamp",
             Self::PayloadTooLarge => "payload_too_large",
             Self::InvalidPayload => "invalid_payload",
             Self::BodyReadFailed => "body_read_failed",
             Self::BodyTimeout => "body_timeout",
+            Self::Overloaded => "overloaded",
             Self::DuplicateInFlight { .. } => "duplicate_in_flight",
             Self::StoreUnavailable => "store_unavailable",
             Self::UnknownAccount => "unknown_account",
@@ -156,11 +174,13 @@ impl Rejection {
             Self::MissingSignature => r#"{"error":"missing_signature"}"#,
             Self::MalformedSignature => r#"{"error":"malformed_signature"}"#,
             Self::InvalidSignature => r#"{"error":"invalid_signature"}"#,
-            Self::TimestampOutOfTolerance => r#"{"error":"timestamp_out_of_tolerance"}"#,
+            Self::StaleTimestamp => r#"{"error":"stale_timestamp"}"#,
+            Self::FutureTimestamp => r#"{"error":"future_timestamp"}"#,
             Self::PayloadTooLarge => r#"{"error":"payload_too_large"}"#,
             Self::InvalidPayload => r#"{"error":"invalid_payload"}"#,
             Self::BodyReadFailed => r#"{"error":"body_read_failed"}"#,
             Self::BodyTimeout => r#"{"error":"body_timeout"}"#,
+            Self::Overloaded => r#"{"error":"overloaded"}"#,
             Self::DuplicateInFlight { .. } => r#"{"error":"duplicate_in_flight"}"#,
             Self::StoreUnavailable => r#"{"error":"store_unavailable"}"#,
             Self::UnknownAccount => r#"{"error":"unknown_account"}"#,
@@ -179,6 +199,7 @@ impl Rejection {
     pub const fn retry_after(&self) -> Option<u64> {
         match self {
             Self::DuplicateInFlight { retry_after } => Some(*retry_after),
+            Self::Overloaded => Some(OVERLOADED_RETRY_AFTER),
             _ => None,
         }
     }
@@ -190,11 +211,15 @@ impl fmt::Display for Rejection {
             Self::MissingSignature => "the x-webhook-signature header is missing",
             Self::MalformedSignature => "the x-webhook-signature header is not 64 hex digits",
             Self::InvalidSignature => "the signature does not match the body",
-            Self::TimestampOutOfTolerance => "the signed timestamp is outside the replay window",
+            Self::StaleTimestamp => "the signed timestamp is older than the replay window",
+            Self::FutureTimestamp => {
+                "the signed timestamp is further ahead than the clock skew allowed"
+            }
             Self::PayloadTooLarge => "the body is larger than the configured limit",
             Self::InvalidPayload => "the body is not a valid webhook envelope",
             Self::BodyReadFailed => "the request body could not be read",
-            Self::BodyTimeout => "the request body stalled between two chunks",
+            Self::BodyTimeout => "the request body did not arrive in time",
+            Self::Overloaded => "too many request bodies are in flight; retry later",
             Self::DuplicateInFlight { .. } => "the same delivery is being processed right now",
             Self::StoreUnavailable => "the idempotency store is unavailable",
             Self::UnknownAccount => "the request names no known account",
@@ -214,9 +239,10 @@ impl From<&VerifyError> for Rejection {
             VerifyError::MissingSignature => Self::MissingSignature,
             VerifyError::MalformedSignature => Self::MalformedSignature,
             VerifyError::PayloadTooLarge { .. } => Self::PayloadTooLarge,
-            VerifyError::TimestampOutOfTolerance { .. } | VerifyError::MissingTimestamp => {
-                Self::TimestampOutOfTolerance
-            }
+            VerifyError::StaleTimestamp { .. } => Self::StaleTimestamp,
+            VerifyError::FutureTimestamp { .. } => Self::FutureTimestamp,
+            // Authentic, but not an envelope: an envelope always has a timestamp.
+            VerifyError::MissingTimestamp => Self::InvalidPayload,
             // `SignatureMismatch` and any variant added later: refusing is the safe answer.
             _ => Self::InvalidSignature,
         }
@@ -262,15 +288,17 @@ impl From<DedupRejection> for Rejection {
 mod tests {
     use super::*;
 
-    const ALL: [Rejection; 13] = [
+    const ALL: [Rejection; 15] = [
         Rejection::MissingSignature,
         Rejection::MalformedSignature,
         Rejection::InvalidSignature,
-        Rejection::TimestampOutOfTolerance,
+        Rejection::StaleTimestamp,
+        Rejection::FutureTimestamp,
         Rejection::PayloadTooLarge,
         Rejection::InvalidPayload,
         Rejection::BodyReadFailed,
         Rejection::BodyTimeout,
+        Rejection::Overloaded,
         Rejection::DuplicateInFlight { retry_after: 5 },
         Rejection::StoreUnavailable,
         Rejection::UnknownAccount,
@@ -291,16 +319,19 @@ mod tests {
         let statuses: Vec<u16> = ALL.iter().map(Rejection::status).collect();
         assert_eq!(
             statuses,
-            [401, 401, 401, 401, 413, 400, 400, 408, 409, 503, 404, 503, 500]
+            [401, 401, 401, 401, 401, 413, 400, 400, 408, 503, 409, 503, 404, 503, 500]
         );
     }
 
     #[test]
-    fn only_in_flight_duplicates_carry_retry_after() {
+    fn only_in_flight_duplicates_and_overload_carry_retry_after() {
         for rejection in ALL {
             assert_eq!(
                 rejection.retry_after().is_some(),
-                matches!(rejection, Rejection::DuplicateInFlight { .. })
+                matches!(
+                    rejection,
+                    Rejection::DuplicateInFlight { .. } | Rejection::Overloaded
+                )
             );
         }
     }

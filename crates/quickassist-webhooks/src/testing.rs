@@ -137,7 +137,27 @@ pub fn sample_at(event: &str, webhook_id: &str, at: DateTime<Utc>) -> Envelope {
 
 /// The provider's own example payload, byte for byte as its documentation shows it
 /// (compact, in its field order).
+///
+/// Its `timestamp` is in 2024, so a receiver with a replay window refuses it as stale; give
+/// the verifier [`provider_sample_time`] as its clock to accept it.
 pub const PROVIDER_SAMPLE: &str = r#"{"event":"message.delivered","timestamp":"2024-01-15T10:30:00Z","data":{"messageId":"msg_123456789","recipient":"+1234567890","template":"welcome_message","deliveredAt":"2024-01-15T10:30:00Z","deviceType":"android"},"webhookId":"whk_abc123"}"#;
+
+/// The moment [`PROVIDER_SAMPLE`] was stamped: a clock for a verifier that must accept it
+/// inside its replay window.
+///
+/// ```
+/// use quickassist_webhooks::{sign, testing::{provider_sample_time, PROVIDER_SAMPLE}, Secret, Verifier};
+///
+/// let verifier = Verifier::new("k")
+///     .with_timestamp_tolerance(std::time::Duration::from_secs(300))
+///     .clock(provider_sample_time);
+/// let signature = sign(&Secret::from("k"), PROVIDER_SAMPLE.as_bytes());
+/// assert!(verifier.verify(Some(&signature), PROVIDER_SAMPLE.as_bytes()).is_ok());
+/// ```
+#[must_use]
+pub fn provider_sample_time() -> DateTime<Utc> {
+    DateTime::from_timestamp(1_705_314_600, 0).unwrap_or_default()
+}
 
 #[cfg(test)]
 mod tests {

@@ -33,8 +33,15 @@ use crate::{
     Secret,
 };
 
-/// Default largest body a [`Verifier`] accepts: 1 MiB (the provider's events are < 1 KiB).
-pub const DEFAULT_MAX_BODY: usize = 1 << 20;
+/// Default largest body a [`Verifier`] accepts: 64 KiB.
+///
+/// The provider's events are a few hundred bytes; 64 KiB leaves room for long template
+/// names and fields it may add, while a stranger's forged body costs little to refuse.
+pub const DEFAULT_MAX_BODY: usize = 64 * 1024;
+
+/// How far ahead of this machine's clock a signed `timestamp` may be by default: 5 minutes
+/// (the sender's clock may run a little ahead of ours).
+pub const DEFAULT_CLOCK_SKEW: Duration = Duration::from_secs(5 * 60);
 
 /// The clock the replay window reads; injectable for tests.
 type Clock = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
@@ -66,20 +73,36 @@ struct Config {
     secrets: Vec<Secret>,
     canonical_fallback: bool,
     max_body: usize,
-    tolerance: Option<Duration>,
+    window: ReplayWindow,
+    clock_skew: Duration,
     clock: Option<Clock>,
 }
 
+/// How old a signed `timestamp` may be.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum ReplayWindow {
+    /// Not chosen: no window on a bare verifier; a [`Receiver`](crate::receive::Receiver)
+    /// sets the one its de-duplication memory covers.
+    Unset,
+    /// At most this old.
+    Max(Duration),
+    /// Any age (turned off on purpose).
+    Off,
+}
+
 impl Verifier {
-    /// A verifier for one secret, with the canonical fallback on, a 1 MiB body limit and no
-    /// replay window.
+    /// A verifier for one secret, with the canonical fallback on, the [`DEFAULT_MAX_BODY`]
+    /// limit and no replay window of its own: a [`Receiver`](crate::receive::Receiver) built
+    /// with it refuses timestamps older than its de-duplication remembers (see
+    /// [`with_timestamp_tolerance`](Self::with_timestamp_tolerance)).
     pub fn new(secret: impl Into<Secret>) -> Self {
         Self {
             config: Arc::new(Config {
                 secrets: vec![secret.into()],
                 canonical_fallback: true,
                 max_body: DEFAULT_MAX_BODY,
-                tolerance: None,
+                window: ReplayWindow::Unset,
+                clock_skew: DEFAULT_CLOCK_SKEW,
                 clock: None,
             }),
         }
@@ -124,14 +147,71 @@ impl Verifier {
         self
     }
 
-    /// Rejects a correctly signed body whose `timestamp` is further than `tolerance` from
-    /// now (before or after), so a captured request cannot be replayed later. Off by default.
+    /// Refuses a correctly signed body whose `timestamp` is older than `tolerance`
+    /// ([`VerifyError::StaleTimestamp`], answered `401 stale_timestamp`) or further ahead of
+    /// now than the [clock skew](Self::with_clock_skew) ([`VerifyError::FutureTimestamp`]),
+    /// so a captured request cannot be replayed later.
     ///
-    /// A replay older than the idempotency done-TTL would be processed again, so keep the
-    /// tolerance below it (the `Deduplicator` refuses the opposite).
+    /// The provider signs a delivery once, so its retries carry the original timestamp: a
+    /// window shorter than the provider's retry horizon refuses real retries. The window that
+    /// fits is the one the idempotency store remembers, and that is the default of a
+    /// [`Receiver`](crate::receive::Receiver): its de-duplication's done-TTL less the clock
+    /// skew (24 h less 5 minutes by default). A delivery older than anything the store can
+    /// still recognise is then refused instead of processed a second time. Set the done-TTL,
+    /// and with it the window, to the provider's retry horizon; a *first* delivery older
+    /// than that is refused too. A longer window than the done-TTL covers is refused when
+    /// the receiver is built.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use quickassist_webhooks::Verifier;
+    ///
+    /// let verifier = Verifier::new("k").with_timestamp_tolerance(Duration::from_secs(3600));
+    /// assert_eq!(verifier.timestamp_tolerance(), Some(Duration::from_secs(3600)));
+    /// ```
     pub fn with_timestamp_tolerance(mut self, tolerance: Duration) -> Self {
-        Arc::make_mut(&mut self.config).tolerance = Some(tolerance);
+        Arc::make_mut(&mut self.config).window = ReplayWindow::Max(tolerance);
         self
+    }
+
+    /// Accepts signed timestamps of any age, even in a receiver: a replay older than the
+    /// de-duplication's done-TTL is then processed again. For senders whose timestamps
+    /// mean nothing.
+    ///
+    /// ```
+    /// let verifier = quickassist_webhooks::Verifier::new("k").without_timestamp_tolerance();
+    /// assert_eq!(verifier.timestamp_tolerance(), None);
+    /// ```
+    pub fn without_timestamp_tolerance(mut self) -> Self {
+        Arc::make_mut(&mut self.config).window = ReplayWindow::Off;
+        self
+    }
+
+    /// How far ahead of now a signed `timestamp` may be while a replay window is on
+    /// (default [`DEFAULT_CLOCK_SKEW`]); further ahead is [`VerifyError::FutureTimestamp`].
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let verifier = quickassist_webhooks::Verifier::new("k").with_clock_skew(Duration::from_secs(30));
+    /// assert_eq!(verifier.clock_skew(), Duration::from_secs(30));
+    /// ```
+    pub fn with_clock_skew(mut self, skew: Duration) -> Self {
+        Arc::make_mut(&mut self.config).clock_skew = skew;
+        self
+    }
+
+    /// This verifier with the replay window `tolerance` if none was chosen: what a receiver
+    /// does with the window its de-duplication covers.
+    pub(crate) fn with_default_tolerance(self, tolerance: Duration) -> Self {
+        match self.config.window {
+            ReplayWindow::Unset => self.with_timestamp_tolerance(tolerance),
+            _ => self,
+        }
+    }
+
+    /// Whether a replay window was chosen (set, or turned off).
+    pub(crate) fn has_chosen_tolerance(&self) -> bool {
+        self.config.window != ReplayWindow::Unset
     }
 
     /// Replaces the clock the replay window reads (for tests).
@@ -154,10 +234,19 @@ impl Verifier {
         self.config.max_body
     }
 
-    /// The replay window, if one is set.
+    /// The replay window (how old a signed timestamp may be), if one is set.
     #[must_use]
     pub fn timestamp_tolerance(&self) -> Option<Duration> {
-        self.config.tolerance
+        match self.config.window {
+            ReplayWindow::Max(tolerance) => Some(tolerance),
+            ReplayWindow::Unset | ReplayWindow::Off => None,
+        }
+    }
+
+    /// How far ahead of now a signed timestamp may be while a replay window is on.
+    #[must_use]
+    pub fn clock_skew(&self) -> Duration {
+        self.config.clock_skew
     }
 
     /// Refuses a declared `Content-Length` above the limit before any byte is read.
@@ -187,8 +276,9 @@ impl Verifier {
     /// - [`VerifyError::MissingSignature`] / [`VerifyError::MalformedSignature`]: no header, or
     ///   not 64 hex digits (after trimming whitespace and an optional `sha256=`).
     /// - [`VerifyError::SignatureMismatch`]: no secret signed these bytes or their canonical form.
-    /// - [`VerifyError::MissingTimestamp`] / [`VerifyError::TimestampOutOfTolerance`]: with a
-    ///   replay window, the signed `timestamp` is absent or too far from now.
+    /// - [`VerifyError::MissingTimestamp`], [`VerifyError::StaleTimestamp`] or
+    ///   [`VerifyError::FutureTimestamp`]: with a replay window, the signed `timestamp` is
+    ///   absent, older than the window, or further ahead than the clock skew.
     pub fn verify<'b>(
         &self,
         signature: Option<&str>,
@@ -227,14 +317,28 @@ impl Verifier {
             return Err(self.too_large());
         }
         let claimed = *claimed;
-        let info = self
-            .match_secret(&claimed, body, SignedForm::Raw)
-            .or_else(|| self.match_canonical(&claimed, body))
-            .ok_or(VerifyError::SignatureMismatch)?;
-        if let Some(tolerance) = self.config.tolerance {
-            self.check_timestamp(body, tolerance)?;
+        let verified = match self.match_secret(&claimed, body, SignedForm::Raw) {
+            Some(info) => Verified {
+                received: body,
+                canonical: None,
+                info,
+            },
+            None => {
+                let (info, canonical) = self
+                    .match_canonical(&claimed, body)
+                    .ok_or(VerifyError::SignatureMismatch)?;
+                Verified {
+                    received: body,
+                    canonical: Some(canonical),
+                    info,
+                }
+            }
+        };
+        if let Some(tolerance) = self.timestamp_tolerance() {
+            // What was signed, not what was sent: the two may disagree (duplicate keys).
+            self.check_timestamp(verified.body(), tolerance)?;
         }
-        Ok(Verified { body, info })
+        Ok(verified)
     }
 
     fn match_secret(
@@ -254,7 +358,11 @@ impl Verifier {
             .map(|key_index| Verification { form, key_index })
     }
 
-    fn match_canonical(&self, claimed: &ClaimedTag, body: &[u8]) -> Option<Verification> {
+    fn match_canonical(
+        &self,
+        claimed: &ClaimedTag,
+        body: &[u8],
+    ) -> Option<(Verification, Vec<u8>)> {
         if !self.config.canonical_fallback {
             return None;
         }
@@ -263,7 +371,8 @@ impl Verifier {
         if canonical == body {
             return None; // the raw check already covered these exact bytes
         }
-        self.match_secret(claimed, &canonical, SignedForm::Canonical)
+        let info = self.match_secret(claimed, &canonical, SignedForm::Canonical)?;
+        Some((info, canonical))
     }
 
     fn check_timestamp(&self, body: &[u8], tolerance: Duration) -> Result<(), VerifyError> {
@@ -280,11 +389,23 @@ impl Verifier {
             .clock
             .as_ref()
             .map_or_else(Utc::now, |clock| clock());
-        let skew = (now - stamp).abs().to_std().unwrap_or(Duration::MAX);
-        if skew > tolerance {
-            return Err(VerifyError::TimestampOutOfTolerance { skew, tolerance });
+        // A negative age (a timestamp ahead of now) fails `to_std`: then it is how far ahead.
+        match (now - stamp).to_std() {
+            Ok(age) if age > tolerance => Err(VerifyError::StaleTimestamp {
+                age,
+                max_age: tolerance,
+            }),
+            Ok(_) => Ok(()),
+            Err(_) => {
+                let ahead = (stamp - now).to_std().unwrap_or(Duration::MAX);
+                let allowed = self.config.clock_skew;
+                if ahead > allowed {
+                    Err(VerifyError::FutureTimestamp { ahead, allowed })
+                } else {
+                    Ok(())
+                }
+            }
         }
-        Ok(())
     }
 
     fn too_large(&self) -> VerifyError {
@@ -301,7 +422,8 @@ impl fmt::Debug for Verifier {
             .field("secrets", &self.config.secrets.len())
             .field("canonical_fallback", &self.config.canonical_fallback)
             .field("max_body", &self.config.max_body)
-            .field("timestamp_tolerance", &self.config.tolerance)
+            .field("timestamp_tolerance", &self.timestamp_tolerance())
+            .field("clock_skew", &self.config.clock_skew)
             .finish_non_exhaustive()
     }
 }
@@ -328,9 +450,29 @@ pub struct Verification {
 }
 
 /// A body whose signature checked out, ready to [`parse`](Self::parse).
-#[derive(Clone, Copy, Debug)]
+///
+/// When the body verified through its `JSON.stringify` form
+/// ([`SignedForm::Canonical`]), that form is what was signed, and it is what
+/// [`body`](Self::body) returns and [`parse`](Self::parse) reads: the bytes as received may
+/// say something the signature does not cover. `JSON.stringify(JSON.parse(…))` rounds
+/// integers above 2^53, so `{"n":12345678901234567890}` verifies with the signature of
+/// `{"n":12345678901234567000}`; the digits that reach you are the signed ones.
+///
+/// ```
+/// use quickassist_webhooks::{sign, Secret, SignedForm, Verifier};
+///
+/// let signature = sign(&Secret::from("k"), br#"{"n":12345678901234567000}"#);
+/// let sent = br#"{"n":12345678901234567890}"#;
+/// let verified = Verifier::new("k").verify(Some(&signature), sent)?;
+/// assert_eq!(verified.form(), SignedForm::Canonical);
+/// assert_eq!(verified.body(), br#"{"n":12345678901234567000}"#);
+/// assert_eq!(verified.received(), sent);
+/// # Ok::<(), quickassist_webhooks::VerifyError>(())
+/// ```
+#[derive(Clone, Debug)]
 pub struct Verified<'b> {
-    body: &'b [u8],
+    received: &'b [u8],
+    canonical: Option<Vec<u8>>,
     info: Verification,
 }
 
@@ -347,10 +489,33 @@ impl<'b> Verified<'b> {
         self.info.key_index
     }
 
-    /// The verified body, exactly as received.
+    /// The bytes the signature covers: the body as received, or its canonical form when
+    /// that is what verified.
     #[must_use]
-    pub fn body(&self) -> &'b [u8] {
-        self.body
+    pub fn body(&self) -> &[u8] {
+        self.canonical.as_deref().unwrap_or(self.received)
+    }
+
+    /// The body exactly as received, whichever form verified. Only its canonical form is
+    /// authentic when [`form`](Self::form) is [`SignedForm::Canonical`].
+    #[must_use]
+    pub fn received(&self) -> &'b [u8] {
+        self.received
+    }
+
+    /// The canonical form that verified, owned; `None` when the raw bytes did.
+    ///
+    /// ```
+    /// use quickassist_webhooks::{sign, Secret, Verifier};
+    ///
+    /// let raw = br#"{"a":1}"#;
+    /// let verified = Verifier::new("k").verify(Some(&sign(&Secret::from("k"), raw)), raw)?;
+    /// assert_eq!(verified.into_canonical(), None);
+    /// # Ok::<(), quickassist_webhooks::VerifyError>(())
+    /// ```
+    #[must_use]
+    pub fn into_canonical(self) -> Option<Vec<u8>> {
+        self.canonical
     }
 
     /// Form and key index together, to store beside the request.
@@ -359,14 +524,14 @@ impl<'b> Verified<'b> {
         self.info
     }
 
-    /// Parses the verified body into a typed [`Envelope`].
+    /// Parses the signed bytes ([`body`](Self::body)) into a typed [`Envelope`].
     ///
     /// # Errors
     ///
     /// [`PayloadError`] naming the JSON path of the offending field, when the authentic body
     /// is not a valid envelope.
     pub fn parse<E: DeserializeOwned>(&self) -> Result<Envelope<E>, PayloadError> {
-        parse_envelope(self.body)
+        parse_envelope(self.body())
     }
 }
 
@@ -388,13 +553,21 @@ pub enum VerifyError {
     /// The replay window is on and the signed body has no valid `timestamp`.
     #[error("the signed body has no valid `timestamp`, which the replay window requires")]
     MissingTimestamp,
-    /// The signed `timestamp` is outside the replay window.
-    #[error("the signed timestamp is {skew:?} from now, beyond the {tolerance:?} tolerance")]
-    TimestampOutOfTolerance {
-        /// How far the timestamp is from now.
-        skew: Duration,
-        /// The configured tolerance.
-        tolerance: Duration,
+    /// The signed `timestamp` is older than the replay window.
+    #[error("the signed timestamp is {age:?} old, beyond the {max_age:?} replay window")]
+    StaleTimestamp {
+        /// How old the timestamp is.
+        age: Duration,
+        /// The replay window.
+        max_age: Duration,
+    },
+    /// The signed `timestamp` is further ahead of now than the clock skew allows.
+    #[error("the signed timestamp is {ahead:?} ahead of now, beyond the {allowed:?} clock skew")]
+    FutureTimestamp {
+        /// How far ahead of now the timestamp is.
+        ahead: Duration,
+        /// The clock skew allowed.
+        allowed: Duration,
     },
     /// The body is larger than the limit.
     #[error("the body is larger than the {limit}-byte limit")]
@@ -493,37 +666,57 @@ mod tests {
     }
 
     #[test]
-    fn replay_window_uses_the_signed_timestamp() {
-        let at = |minute| move || Utc.with_ymd_and_hms(2024, 1, 15, 10, minute, 0).unwrap();
-        let window = Duration::from_secs(300);
+    fn replay_window_refuses_old_and_far_future_timestamps() {
+        // BODY is signed at 10:30.
+        let at = |hour, minute| move || Utc.with_ymd_and_hms(2024, 1, 15, hour, minute, 0).unwrap();
+        let window = Duration::from_secs(3600);
         let signature = signed("s", BODY);
-        let fresh = Verifier::new("s")
-            .with_timestamp_tolerance(window)
-            .clock(at(34));
-        assert!(fresh.verify(Some(&signature), BODY).is_ok());
-        let early = Verifier::new("s")
-            .with_timestamp_tolerance(window)
-            .clock(at(26));
-        assert!(early.verify(Some(&signature), BODY).is_ok());
-        let late = Verifier::new("s")
-            .with_timestamp_tolerance(window)
-            .clock(at(36));
+        let verifier = |now| {
+            Verifier::new("s")
+                .with_timestamp_tolerance(window)
+                .clock(now)
+        };
+        assert!(verifier(at(11, 30)).verify(Some(&signature), BODY).is_ok());
         assert_eq!(
-            late.verify(Some(&signature), BODY).unwrap_err(),
-            VerifyError::TimestampOutOfTolerance {
-                skew: Duration::from_secs(360),
-                tolerance: window
+            verifier(at(11, 31))
+                .verify(Some(&signature), BODY)
+                .unwrap_err(),
+            VerifyError::StaleTimestamp {
+                age: Duration::from_secs(3660),
+                max_age: window
             }
         );
+        // Ahead of our clock: within the 5-minute skew, then beyond it.
+        assert!(verifier(at(10, 25)).verify(Some(&signature), BODY).is_ok());
+        assert_eq!(
+            verifier(at(10, 24))
+                .verify(Some(&signature), BODY)
+                .unwrap_err(),
+            VerifyError::FutureTimestamp {
+                ahead: Duration::from_secs(360),
+                allowed: DEFAULT_CLOCK_SKEW
+            }
+        );
+        let tight = verifier(at(10, 29)).with_clock_skew(Duration::from_secs(30));
+        assert!(matches!(
+            tight.verify(Some(&signature), BODY),
+            Err(VerifyError::FutureTimestamp { .. })
+        ));
         let no_stamp = br#"{"event":"x"}"#;
         assert_eq!(
-            fresh
+            verifier(at(10, 30))
                 .verify(Some(&signed("s", no_stamp)), no_stamp)
                 .unwrap_err(),
             VerifyError::MissingTimestamp
         );
-        // Off by default: the same old body passes.
+        // A bare verifier has no window unless one is set; off means off.
         assert!(Verifier::new("s").verify(Some(&signature), BODY).is_ok());
+        let off = Verifier::new("s")
+            .with_timestamp_tolerance(window)
+            .without_timestamp_tolerance();
+        assert_eq!(off.timestamp_tolerance(), None);
+        assert!(off.has_chosen_tolerance());
+        assert!(off.verify(Some(&signature), BODY).is_ok());
     }
 
     #[test]

@@ -399,31 +399,41 @@ async fn admit_key_uses_the_key_as_given() {
 #[test]
 fn replay_window_must_fit_in_the_done_ttl() {
     let hour = Duration::from_secs(3600);
+    let skew = Duration::from_secs(300);
     let dedup = Deduplicator::memory().with_done_ttl(2 * hour);
-    assert_eq!(dedup.check_replay_window(None), Ok(()));
+    assert_eq!(dedup.check_replay_window(None, skew), Ok(()));
     assert_eq!(
-        dedup.check_replay_window(Some(Duration::from_secs(300))),
+        dedup.check_replay_window(Some(Duration::from_secs(300)), skew),
         Ok(())
     );
-    // ±1 h accepts a delivery during 2 h: exactly covered.
-    assert_eq!(dedup.check_replay_window(Some(hour)), Ok(()));
+    // 2 h less the skew, plus the skew: exactly covered.
+    assert_eq!(
+        dedup.check_replay_window(Some(2 * hour - skew), skew),
+        Ok(())
+    );
     let err = dedup
-        .check_replay_window(Some(hour + Duration::from_secs(1)))
+        .check_replay_window(Some(2 * hour - skew + Duration::from_secs(1)), skew)
         .unwrap_err();
     assert_eq!(
         err,
         ConfigError::ReplayWindowExceedsDoneTtl {
-            tolerance: hour + Duration::from_secs(1),
+            tolerance: 2 * hour - skew + Duration::from_secs(1),
+            clock_skew: skew,
             done_ttl: 2 * hour,
         }
     );
     let message = err.to_string();
     assert!(message.contains("would be processed again"), "{message}");
     assert!(message.contains("done-TTL"), "{message}");
-    assert!(dedup.check_replay_window(Some(Duration::MAX)).is_err());
+    assert!(dedup
+        .check_replay_window(Some(Duration::MAX), skew)
+        .is_err());
+    assert!(dedup
+        .check_replay_window(Some(hour), Duration::MAX)
+        .is_err());
     // The defaults fit a generous tolerance.
     assert!(Deduplicator::memory()
-        .check_replay_window(Some(Duration::from_secs(3600)))
+        .check_replay_window(Some(Duration::from_secs(3600)), skew)
         .is_ok());
 }
 

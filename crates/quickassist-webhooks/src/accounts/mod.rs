@@ -72,7 +72,8 @@ pub struct Accounts {
     from: AccountFrom,
     ttl: Duration,
     capacity: u64,
-    tolerance: Option<Duration>,
+    /// `None`: the receiver's default window; `Some(None)`: no window.
+    tolerance: Option<Option<Duration>>,
     cache: Cache<AccountId, Option<Verifier>>,
 }
 
@@ -114,7 +115,24 @@ impl Accounts {
     /// Rejects correctly signed bodies whose `timestamp` is further than `tolerance` from
     /// now, for every account (see [`Verifier::timestamp_tolerance`]).
     pub fn with_timestamp_tolerance(mut self, tolerance: Duration) -> Self {
-        self.tolerance = Some(tolerance);
+        self.tolerance = Some(Some(tolerance));
+        self
+    }
+
+    /// Turns the replay window off for every account (see
+    /// [`Verifier::without_timestamp_tolerance`]); not advisable on the open internet.
+    ///
+    /// ```
+    /// use quickassist_webhooks::{accounts::{AccountId, Accounts, SourceError}, receive::Receiver, Secret};
+    ///
+    /// let source = |_: AccountId| async { Ok::<Option<Vec<Secret>>, SourceError>(None) };
+    /// let accounts = Accounts::new(source).without_timestamp_tolerance();
+    /// let receiver = Receiver::for_accounts(accounts).build()?;
+    /// assert_eq!(receiver.verifier().timestamp_tolerance(), None);
+    /// # Ok::<_, quickassist_webhooks::idempotency::ConfigError>(())
+    /// ```
+    pub fn without_timestamp_tolerance(mut self) -> Self {
+        self.tolerance = Some(None);
         self
     }
 
@@ -133,6 +151,12 @@ impl Accounts {
     /// The replay window applied to every account, if any.
     #[must_use]
     pub fn timestamp_tolerance(&self) -> Option<Duration> {
+        self.tolerance.flatten()
+    }
+
+    /// The window chosen for every account: `None` when the receiver's default applies,
+    /// `Some(None)` when it is turned off.
+    pub(crate) fn window_choice(&self) -> Option<Option<Duration>> {
         self.tolerance
     }
 

@@ -81,7 +81,8 @@ impl<E> Envelope<E> {
 /// # Errors
 ///
 /// [`PayloadError`] naming the JSON path of the offending field when the body is not JSON,
-/// misses `event`, `timestamp` or `webhookId`, or has a documented field of the wrong type.
+/// misses `event`, `timestamp` or `webhookId`, has an empty `webhookId`, or has a documented
+/// field of the wrong type.
 ///
 /// ```
 /// use quickassist_webhooks::{parse_envelope, Event};
@@ -168,7 +169,17 @@ impl<'de, E: Deserialize<'de>> Visitor<'de> for EnvelopeVisitor<E> {
                     None => buffered = Some(map.next_value()?),
                 },
                 "timestamp" => timestamp = Some(map.next_value::<Stamp>()?.0),
-                "webhookId" => webhook_id = Some(map.next_value()?),
+                "webhookId" => {
+                    let id: String = map.next_value()?;
+                    if id.is_empty() {
+                        // Every such delivery would share one de-duplication key.
+                        return Err(de::Error::invalid_value(
+                            de::Unexpected::Str(""),
+                            &"a non-empty webhookId",
+                        ));
+                    }
+                    webhook_id = Some(id);
+                }
                 _ => {
                     let value = map.next_value()?;
                     extra.insert(key.0.into_owned(), value);

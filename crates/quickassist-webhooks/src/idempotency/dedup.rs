@@ -71,14 +71,15 @@ pub enum DedupRejection {
 pub enum ConfigError {
     /// The signature's replay window is too long for the done-TTL.
     #[error(
-        "a replay window of ±{tolerance:?} accepts a signed delivery for {} s, longer than the \
-         done-TTL of {done_ttl:?}: a replay arriving after the TTL would be processed again; \
-         shorten the tolerance to at most half the done-TTL or lengthen the done-TTL",
-        tolerance.as_secs().saturating_mul(2)
+        "a replay window of {tolerance:?} plus {clock_skew:?} of clock skew accepts a signed \
+         delivery for longer than the done-TTL of {done_ttl:?}: a replay arriving after the \
+         TTL would be processed again; shorten the window (or the skew) or lengthen the done-TTL"
     )]
     ReplayWindowExceedsDoneTtl {
-        /// The configured timestamp tolerance.
+        /// How old a signed timestamp may be (the verifier's timestamp tolerance).
         tolerance: Duration,
+        /// How far ahead of now a signed timestamp may be.
+        clock_skew: Duration,
         /// The configured done-TTL.
         done_ttl: Duration,
     },
@@ -241,15 +242,17 @@ impl Deduplicator {
         &*self.settings.store
     }
 
-    /// Checks that the signature's replay window (the verifier's timestamp tolerance) is
-    /// covered by the done-TTL.
+    /// Checks that the signature's replay window is covered by the done-TTL.
     ///
-    /// A signed delivery is accepted while its timestamp is within `±tolerance` of now:
-    /// during up to `2 × tolerance`, counting a sender clock that runs ahead. A replay
+    /// A signed delivery is accepted from `clock_skew` before its timestamp (a sender clock
+    /// that runs ahead) until `tolerance` after it: during `tolerance + clock_skew`. A replay
     /// accepted after the delivery's done-TTL ended finds no record of it and would be
-    /// processed again, so `2 × tolerance` must not exceed the done-TTL. Without a replay
-    /// window (`None`), replays are never refused by time, and a replay older than the
-    /// done-TTL is processed again: configure a tolerance where that matters.
+    /// processed again, so that window must not exceed the done-TTL. Without a replay window
+    /// (`None`), replays are never refused by time, and a replay older than the done-TTL is
+    /// processed again.
+    ///
+    /// [`ReceiverBuilder::build`](crate::receive::ReceiverBuilder::build) runs this check,
+    /// and by default sets the window to the done-TTL less the clock skew.
     ///
     /// # Errors
     ///
@@ -260,18 +263,24 @@ impl Deduplicator {
     /// use quickassist_webhooks::idempotency::Deduplicator;
     ///
     /// let dedup = Deduplicator::memory().with_done_ttl(Duration::from_secs(3600));
-    /// assert!(dedup.check_replay_window(Some(Duration::from_secs(300))).is_ok());
-    /// assert!(dedup.check_replay_window(Some(Duration::from_secs(7200))).is_err());
+    /// let skew = Duration::from_secs(300);
+    /// assert!(dedup.check_replay_window(Some(Duration::from_secs(3300)), skew).is_ok());
+    /// assert!(dedup.check_replay_window(Some(Duration::from_secs(3301)), skew).is_err());
     /// ```
-    pub fn check_replay_window(&self, tolerance: Option<Duration>) -> Result<(), ConfigError> {
+    pub fn check_replay_window(
+        &self,
+        tolerance: Option<Duration>,
+        clock_skew: Duration,
+    ) -> Result<(), ConfigError> {
         let Some(tolerance) = tolerance else {
             return Ok(());
         };
         let done_ttl = self.settings.done_ttl;
-        match tolerance.checked_mul(2) {
+        match tolerance.checked_add(clock_skew) {
             Some(window) if window <= done_ttl => Ok(()),
             _ => Err(ConfigError::ReplayWindowExceedsDoneTtl {
                 tolerance,
+                clock_skew,
                 done_ttl,
             }),
         }

@@ -2,18 +2,12 @@
 
 use std::{fmt, sync::Arc, time::Duration};
 
-use super::Intake;
+use super::{body::BodyLimits, BodyBudget, Intake};
 use crate::{
     accounts::{AccountId, Accounts},
-    idempotency::{ConfigError, Deduplicator, IdempotencyStore},
+    idempotency::{ConfigError, Deduplicator, IdempotencyStore, DEFAULT_DONE_TTL},
     Verifier,
 };
-
-/// How long a request body may stall between two chunks by default: 10 seconds.
-///
-/// A sender that trickles its body slower than that (a stalled connection or a slowloris)
-/// gets `408 {"error":"body_timeout"}` instead of holding a connection and a buffer open.
-pub const DEFAULT_BODY_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The receiving pipeline, built once and shared by every request: how a webhook request is
 /// bounded, verified, parsed, de-duplicated and answered.
@@ -34,11 +28,14 @@ pub const DEFAULT_BODY_TIMEOUT: Duration = Duration::from_secs(10);
 ///
 /// let receiver = Receiver::builder(Verifier::new("whsec_example"))
 ///     .store(MemoryStore::new())
-///     .max_body(64 * 1024)
+///     .max_body(16 * 1024)
 ///     .body_timeout(Duration::from_secs(5))
 ///     .build()?;
-/// assert_eq!(receiver.max_body(), 64 * 1024);
+/// assert_eq!(receiver.max_body(), 16 * 1024);
 /// assert_eq!(receiver.body_timeout(), Some(Duration::from_secs(5)));
+/// // The replay window defaults to what the de-duplication remembers (24 h), less the
+/// // clock skew allowed (5 min).
+/// assert_eq!(receiver.verifier().timestamp_tolerance(), Some(Duration::from_secs(86_100)));
 /// # Ok::<_, quickassist_webhooks::idempotency::ConfigError>(())
 /// ```
 #[derive(Clone)]
@@ -52,22 +49,31 @@ pub(super) struct Config {
     pub(super) accounts: Option<Accounts>,
     pub(super) dedup: Option<Deduplicator>,
     pub(super) intake: Option<Arc<dyn Intake>>,
-    pub(super) body_timeout: Option<Duration>,
+    pub(super) body: BodyLimits,
 }
 
 impl Receiver {
     /// Starts a configuration verifying with `verifier`.
     ///
     /// Defaults: de-duplication in the process-wide in-memory store (see
-    /// [`deduplicator`](ReceiverBuilder::deduplicator)), the verifier's body limit, and
-    /// [`DEFAULT_BODY_TIMEOUT`] between body chunks.
+    /// [`deduplicator`](ReceiverBuilder::deduplicator)); a replay window of the
+    /// de-duplication's done-TTL less the clock skew, unless the verifier has its own (see
+    /// [`Verifier::with_timestamp_tolerance`]); the verifier's body limit; bodies bounded
+    /// in time ([`DEFAULT_BODY_TIMEOUT`] between chunks, [`DEFAULT_MIN_BODY_RATE`] after
+    /// [`DEFAULT_BODY_RATE_GRACE`], all of it by [`DEFAULT_BODY_DEADLINE`]) and in memory
+    /// (the process-wide [`BodyBudget`]).
+    ///
+    /// [`DEFAULT_BODY_TIMEOUT`]: super::DEFAULT_BODY_TIMEOUT
+    /// [`DEFAULT_MIN_BODY_RATE`]: super::DEFAULT_MIN_BODY_RATE
+    /// [`DEFAULT_BODY_RATE_GRACE`]: super::DEFAULT_BODY_RATE_GRACE
+    /// [`DEFAULT_BODY_DEADLINE`]: super::DEFAULT_BODY_DEADLINE
     pub fn builder(verifier: Verifier) -> ReceiverBuilder {
         ReceiverBuilder {
             verifier,
             accounts: None,
             dedup: Dedup::Default,
             intake: None,
-            body_timeout: Some(DEFAULT_BODY_TIMEOUT),
+            body: BodyLimits::new(),
         }
     }
 
@@ -87,8 +93,10 @@ impl Receiver {
     /// ```
     pub fn for_accounts(accounts: Accounts) -> ReceiverBuilder {
         let mut template = Verifier::template();
-        if let Some(tolerance) = accounts.timestamp_tolerance() {
-            template = template.with_timestamp_tolerance(tolerance);
+        match accounts.window_choice() {
+            Some(Some(tolerance)) => template = template.with_timestamp_tolerance(tolerance),
+            Some(None) => template = template.without_timestamp_tolerance(),
+            None => {}
         }
         ReceiverBuilder {
             accounts: Some(accounts),
@@ -97,9 +105,9 @@ impl Receiver {
     }
 
     /// A receiver that only verifies and parses, without de-duplication and with the
-    /// default body timeout: what the extractors use when no middleware is in front of
-    /// them. Equivalent to `Receiver::builder(verifier).without_deduplication().build()`,
-    /// which cannot fail.
+    /// default body bounds and replay window: what the extractors use when no middleware
+    /// is in front of them. Equivalent to
+    /// `Receiver::builder(verifier).without_deduplication().build()`, which cannot fail.
     ///
     /// ```
     /// use quickassist_webhooks::{receive::Receiver, Verifier};
@@ -110,11 +118,11 @@ impl Receiver {
     pub fn verify_only(verifier: Verifier) -> Self {
         Self {
             config: Arc::new(Config {
-                verifier,
+                verifier: default_window(verifier, DEFAULT_DONE_TTL),
                 accounts: None,
                 dedup: None,
                 intake: None,
-                body_timeout: Some(DEFAULT_BODY_TIMEOUT),
+                body: BodyLimits::new(),
             }),
         }
     }
@@ -170,7 +178,26 @@ impl Receiver {
     /// The longest a body may stall between two chunks; `None` when unbounded.
     #[must_use]
     pub fn body_timeout(&self) -> Option<Duration> {
-        self.config.body_timeout
+        self.config.body.stall
+    }
+
+    /// The longest a whole body may take to arrive; `None` when unbounded.
+    #[must_use]
+    pub fn body_deadline(&self) -> Option<Duration> {
+        self.config.body.deadline
+    }
+
+    /// The slowest a body may arrive, in bytes per second, and after how long that applies;
+    /// `None` when any rate is accepted.
+    #[must_use]
+    pub fn min_body_rate(&self) -> Option<(u32, Duration)> {
+        self.config.body.min_rate
+    }
+
+    /// The memory the bodies being read share.
+    #[must_use]
+    pub fn body_budget(&self) -> &BodyBudget {
+        &self.config.body.budget
     }
 }
 
@@ -181,7 +208,7 @@ impl fmt::Debug for Receiver {
             .field("accounts", &self.config.accounts)
             .field("deduplicator", &self.config.dedup)
             .field("intake", &self.config.intake)
-            .field("body_timeout", &self.config.body_timeout)
+            .field("body", &self.config.body)
             .finish()
     }
 }
@@ -205,7 +232,7 @@ pub struct ReceiverBuilder {
     accounts: Option<Accounts>,
     dedup: Dedup,
     intake: Option<Arc<dyn Intake>>,
-    body_timeout: Option<Duration>,
+    body: BodyLimits,
 }
 
 #[derive(Debug)]
@@ -251,24 +278,63 @@ impl ReceiverBuilder {
     }
 
     /// The largest body accepted, in bytes (default
-    /// [`DEFAULT_MAX_BODY`](crate::DEFAULT_MAX_BODY)). A larger declared `Content-Length`
-    /// is refused with 413 before a byte is read; a chunked body as soon as it passes it.
+    /// [`DEFAULT_MAX_BODY`](crate::DEFAULT_MAX_BODY), 64 KiB). A larger declared
+    /// `Content-Length` is refused with 413 before a byte is read; a chunked body as soon as
+    /// it passes it.
     pub fn max_body(mut self, limit: usize) -> Self {
         self.verifier = self.verifier.with_max_body(limit);
         self
     }
 
-    /// The longest a body may stall between two chunks (default [`DEFAULT_BODY_TIMEOUT`]);
-    /// a slower sender gets 408.
+    /// The longest a body may stall between two chunks (default
+    /// [`DEFAULT_BODY_TIMEOUT`](super::DEFAULT_BODY_TIMEOUT)); a slower sender gets 408.
     pub fn body_timeout(mut self, timeout: Duration) -> Self {
-        self.body_timeout = Some(timeout);
+        self.body.stall = Some(timeout);
         self
     }
 
-    /// Lets bodies stall for as long as the sender likes (for servers that bound the body
-    /// time themselves).
+    /// The longest a whole body may take to arrive, however it trickles (default
+    /// [`DEFAULT_BODY_DEADLINE`](super::DEFAULT_BODY_DEADLINE)); a slower sender gets 408.
+    pub fn body_deadline(mut self, deadline: Duration) -> Self {
+        self.body.deadline = Some(deadline);
+        self
+    }
+
+    /// The slowest a body may arrive once `grace` has passed: a body of `n` bytes read so
+    /// far must be complete within `grace + n / bytes_per_second` (default
+    /// [`DEFAULT_MIN_BODY_RATE`](super::DEFAULT_MIN_BODY_RATE) after
+    /// [`DEFAULT_BODY_RATE_GRACE`](super::DEFAULT_BODY_RATE_GRACE)); a slower sender gets 408.
+    /// A rate of 0 turns the minimum rate off (the stall timeout and deadline still apply).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use quickassist_webhooks::{receive::Receiver, Verifier};
+    ///
+    /// let receiver = Receiver::builder(Verifier::new("k"))
+    ///     .min_body_rate(4096, Duration::from_secs(2))
+    ///     .build()?;
+    /// assert_eq!(receiver.min_body_rate(), Some((4096, Duration::from_secs(2))));
+    /// # Ok::<_, quickassist_webhooks::idempotency::ConfigError>(())
+    /// ```
+    pub fn min_body_rate(mut self, bytes_per_second: u32, grace: Duration) -> Self {
+        self.body.min_rate = (bytes_per_second > 0).then_some((bytes_per_second, grace));
+        self
+    }
+
+    /// Lets bodies take as long as the sender likes: no stall timeout, minimum rate or
+    /// deadline (for servers that bound the body time themselves).
     pub fn without_body_timeout(mut self) -> Self {
-        self.body_timeout = None;
+        self.body.stall = None;
+        self.body.deadline = None;
+        self.body.min_rate = None;
+        self
+    }
+
+    /// Gives this receiver its own budget of `bytes` for the bodies it reads at once,
+    /// instead of the process-wide [`DEFAULT_BODY_BUDGET`](super::DEFAULT_BODY_BUDGET) one
+    /// (see [`BodyBudget`]).
+    pub fn body_budget(mut self, bytes: usize) -> Self {
+        self.body.budget = BodyBudget::new(bytes);
         self
     }
 
@@ -276,10 +342,10 @@ impl ReceiverBuilder {
     ///
     /// # Errors
     ///
-    /// [`ConfigError::ReplayWindowExceedsDoneTtl`] when the verifier's replay window is
-    /// longer than the de-duplication memory (a late replay would be processed again), and
-    /// [`ConfigError::NoDeduplicator`] when no store was given and the `memory-store`
-    /// feature is off.
+    /// [`ConfigError::ReplayWindowExceedsDoneTtl`] when the verifier's replay window, plus
+    /// its clock skew, is longer than the de-duplication memory (a late replay would be
+    /// processed again), and [`ConfigError::NoDeduplicator`] when no store was given and the
+    /// `memory-store` feature is off.
     ///
     /// ```
     /// use std::time::Duration;
@@ -298,19 +364,39 @@ impl ReceiverBuilder {
             Dedup::Custom(dedup) => Some(dedup),
             Dedup::Default => Some(process_default()?),
         };
+        // Without a deduplicator (an intake keeps deliveries until they are purged, or no
+        // de-duplication at all), the default window is the default done-TTL's.
+        let remembered = dedup
+            .as_ref()
+            .map_or(DEFAULT_DONE_TTL, Deduplicator::done_ttl);
+        if !self.verifier.has_chosen_tolerance() && remembered <= self.verifier.clock_skew() {
+            return Err(ConfigError::ReplayWindowExceedsDoneTtl {
+                tolerance: Duration::ZERO,
+                clock_skew: self.verifier.clock_skew(),
+                done_ttl: remembered,
+            });
+        }
+        let verifier = default_window(self.verifier, remembered);
         if let Some(dedup) = &dedup {
-            dedup.check_replay_window(self.verifier.timestamp_tolerance())?;
+            dedup.check_replay_window(verifier.timestamp_tolerance(), verifier.clock_skew())?;
         }
         Ok(Receiver {
             config: Arc::new(Config {
-                verifier: self.verifier,
+                verifier,
                 accounts: self.accounts,
                 dedup,
                 intake: self.intake,
-                body_timeout: self.body_timeout,
+                body: self.body,
             }),
         })
     }
+}
+
+/// `verifier`, with the replay window a memory of `remembered` covers (less the clock
+/// skew) unless it has chosen its own.
+fn default_window(verifier: Verifier, remembered: Duration) -> Verifier {
+    let window = remembered.saturating_sub(verifier.clock_skew());
+    verifier.with_default_tolerance(window)
 }
 
 /// The in-memory deduplicator shared by every receiver of this process that was not given

@@ -21,12 +21,14 @@ use crate::{
 /// A delivery whose signature verified and whose body parsed: what the handler gets.
 ///
 /// Integrations hand the handler [`body`](Self::body) as the request body (exactly the
-/// verified bytes) and put [`envelope`](Self::envelope) and
+/// signed bytes) and put [`envelope`](Self::envelope) and
 /// [`verification`](Self::verification) in the request extensions.
 #[derive(Clone, Debug)]
 #[non_exhaustive]
 pub struct Delivery {
-    /// The verified body, exactly as received.
+    /// The signed bytes: the body as received, or its `JSON.stringify` form when that is
+    /// what verified ([`SignedForm::Canonical`](crate::SignedForm::Canonical)), so that
+    /// nothing the signature does not cover reaches the handler.
     pub body: Bytes,
     /// The parsed envelope.
     pub envelope: Envelope<Event>,
@@ -47,10 +49,10 @@ impl Delivery {
     /// logged).
     ///
     /// ```
-    /// use quickassist_webhooks::{receive::{Receiver, RequestHead}, sign, testing::PROVIDER_SAMPLE, Envelope, Event, Secret, Verifier};
+    /// use quickassist_webhooks::{receive::{Receiver, RequestHead}, sign, testing::{provider_sample_time, PROVIDER_SAMPLE}, Envelope, Event, Secret, Verifier};
     ///
     /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
-    /// let receiver = Receiver::verify_only(Verifier::new("k"));
+    /// let receiver = Receiver::verify_only(Verifier::new("k").clock(provider_sample_time));
     /// let signature = sign(&Secret::from("k"), PROVIDER_SAMPLE.as_bytes());
     /// let body = futures_util::stream::iter([Ok::<_, std::convert::Infallible>(bytes::Bytes::from(PROVIDER_SAMPLE))]);
     /// let delivery = receiver.accept(&RequestHead::new(None, [signature.as_bytes()]), body).await.unwrap();
@@ -127,10 +129,10 @@ impl Receiver {
     /// answer is `Answer::rejected(rejection)`.
     ///
     /// ```
-    /// use quickassist_webhooks::{receive::{Receiver, RequestHead}, sign, testing::PROVIDER_SAMPLE, Secret, Verifier};
+    /// use quickassist_webhooks::{receive::{Receiver, RequestHead}, sign, testing::{provider_sample_time, PROVIDER_SAMPLE}, Secret, Verifier};
     ///
     /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
-    /// let receiver = Receiver::builder(Verifier::new("whsec_example")).build()?;
+    /// let receiver = Receiver::builder(Verifier::new("whsec_example").clock(provider_sample_time)).build()?;
     /// let signature = sign(&Secret::from("whsec_example"), PROVIDER_SAMPLE.as_bytes());
     /// let head = RequestHead::new(None, [signature.as_bytes()]);
     /// let body = futures_util::stream::iter([Ok::<_, std::convert::Infallible>(bytes::Bytes::from(PROVIDER_SAMPLE))]);
@@ -309,7 +311,8 @@ impl Receiver {
     {
         let verifier = &self.config.verifier;
         let limit = verifier.max_body();
-        if head.declared_length().is_some_and(|len| len > limit as u64) {
+        let declared = head.declared_length();
+        if declared.is_some_and(|len| len > limit as u64) {
             return Err(Refusal::new(
                 Rejection::PayloadTooLarge,
                 "declared length over the limit",
@@ -318,16 +321,28 @@ impl Receiver {
         let claimed = head
             .signature()
             .map_err(|rejection| Refusal::new(rejection, "signature header"))?;
+        let budget = &self.config.body.budget;
+        // Within the limit, so it fits in a usize.
+        if declared.is_some_and(|len| !budget.could_take(len as usize)) {
+            return Err(Refusal::new(
+                Rejection::Overloaded,
+                "no room in the body budget for the declared length",
+            ));
+        }
         let account_verifier = self.account_verifier(head).await?;
         let verifier = account_verifier.as_ref().unwrap_or(verifier);
-        let buffer = BodyBuffer::new(limit, head.declared_length());
-        let body = read_chunks(buffer, body, self.config.body_timeout)
+        let buffer = BodyBuffer::new(limit, declared);
+        // The charge is held until the body is verified and parsed: what strangers can
+        // make the receiver hold.
+        let (body, _charge) = read_chunks(buffer, body, &self.config.body)
             .await
             .map_err(|error| Refusal::new(error.rejection(), error))?;
-        let verification = verifier
+        let verified = verifier
             .verify_claimed(claimed, &body)
-            .map_err(|error| Refusal::new(Rejection::from(&error), error))?
-            .info();
+            .map_err(|error| Refusal::new(Rejection::from(&error), error))?;
+        let verification = verified.info();
+        // Exactly what was signed goes on: the canonical form, when that is what verified.
+        let body = verified.into_canonical().map_or(body, Bytes::from);
         let envelope =
             parse_envelope::<Event>(&body).map_err(|error| Refusal::invalid_payload(&error))?;
         let account = account_verifier.and(head.account().cloned());

@@ -1,18 +1,23 @@
 //! The receiving pipeline, written once for every integration.
 //!
-//! A [`Receiver`] holds what is decided about a webhook request: the [`Verifier`], the
-//! [`Deduplicator`](crate::idempotency::Deduplicator) and the body policy (size limit, time
-//! allowed between chunks). The tower/axum and actix-web integrations only translate their
+//! A [`Receiver`] holds what is decided about a webhook request: the [`Verifier`] (and its
+//! replay window), the [`Deduplicator`](crate::idempotency::Deduplicator) and the body
+//! policy (size limit, time allowed, the memory all bodies share). The tower/axum and actix-web integrations only translate their
 //! framework's types into its steps and its [`Answer`]s back into responses:
 //!
 //! 1. **head**: a [`RequestHead`] (declared length, signature header values). A declared
 //!    length over the limit is refused with 413 before a byte is read; an absent, repeated
-//!    or malformed signature with 401.
+//!    or malformed signature with 401; a declared length the [`BodyBudget`] has no room
+//!    for with 503 and `Retry-After`.
 //! 2. **body**: read into a [`BodyBuffer`] that refuses past the limit (413) and never
-//!    reserves more than [`INITIAL_RESERVE`] up front, whatever the declared length; a body
-//!    that stalls longer than the body timeout between chunks gets 408.
-//! 3. **verify + parse**: 401 for a wrong signature or a stale timestamp, 400 for an
-//!    authentic body that is not an envelope.
+//!    reserves more than [`INITIAL_RESERVE`] up front, whatever the declared length. Its
+//!    bytes are taken from the [`BodyBudget`] as they arrive (503 when it runs out). A body
+//!    that stalls longer than the body timeout between chunks, arrives slower than the
+//!    minimum rate after its grace period, or is not complete by the body deadline gets
+//!    408.
+//! 3. **verify + parse**: 401 for a wrong signature, a timestamp older than the replay
+//!    window or further ahead than the clock skew, 400 for an authentic body that is not
+//!    an envelope (or has an empty `webhookId`).
 //! 4. **admit**: a duplicate of a processed delivery is answered 200 with
 //!    `x-webhook-duplicate: true`; one in flight 409 with `Retry-After`; a store that cannot
 //!    answer 503 (fail-closed).
@@ -23,9 +28,11 @@
 //! | request                                                 | answer                         |
 //! |---------------------------------------------------------|--------------------------------|
 //! | declared length or streamed body over the limit          | `413 payload_too_large`        |
-//! | body stalled between chunks                              | `408 body_timeout`             |
+//! | body stalled, too slow, or past its deadline              | `408 body_timeout`             |
+//! | bodies in flight over the memory budget                   | `503 overloaded` + `Retry-After` |
 //! | body not readable to its end                              | `400 body_read_failed`         |
-//! | no / repeated or malformed / wrong signature; stale time | `401` with the reason          |
+//! | no / repeated or malformed / wrong signature             | `401` with the reason          |
+//! | timestamp older than the replay window / far ahead        | `401 stale_timestamp` / `future_timestamp` |
 //! | authentic, not an envelope                                | `400 invalid_payload`          |
 //! | already processed                                         | `200` + `x-webhook-duplicate`  |
 //! | being processed right now                                 | `409` + `Retry-After`          |
@@ -59,6 +66,7 @@
 
 mod answer;
 mod body;
+mod budget;
 mod builder;
 mod flow;
 mod head;
@@ -66,8 +74,12 @@ mod intake;
 mod observe;
 
 pub use answer::{Answer, Outcome};
-pub use body::{BodyBuffer, INITIAL_RESERVE};
-pub use builder::{Receiver, ReceiverBuilder, DEFAULT_BODY_TIMEOUT};
+pub use body::{
+    BodyBuffer, DEFAULT_BODY_DEADLINE, DEFAULT_BODY_RATE_GRACE, DEFAULT_BODY_TIMEOUT,
+    DEFAULT_MIN_BODY_RATE, INITIAL_RESERVE,
+};
+pub use budget::{BodyBudget, DEFAULT_BODY_BUDGET, SMALL_BODY};
+pub use builder::{Receiver, ReceiverBuilder};
 pub use flow::{parse_verified, Delivery, Received};
 pub use head::RequestHead;
 pub use intake::{Intake, IntakeError, IntakeFuture, Stored};

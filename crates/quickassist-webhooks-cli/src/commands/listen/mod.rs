@@ -20,7 +20,10 @@ use axum::{
 };
 use bytes::Bytes;
 use quickassist_webhooks::{
-    accounts::AccountId, canonical::canonicalize, idempotency::Deduplicator, receive::Receiver,
+    accounts::AccountId,
+    canonical::canonicalize,
+    idempotency::{Deduplicator, DEFAULT_DONE_TTL},
+    receive::Receiver,
     Envelope, Secret, Verification, DEFAULT_MAX_BODY,
 };
 use quickassist_webhooks_redis::RedisStore;
@@ -66,9 +69,15 @@ pub(crate) struct ListenArgs {
     /// De-duplicate in this Redis (shared between receivers) instead of in memory.
     #[arg(long, env = "REDIS_URL", value_name = "URL", hide_env_values = true)]
     redis_url: Option<String>,
-    /// Refuse events whose signed timestamp is further than this from now (replay window).
-    #[arg(long, value_name = "SECS")]
-    tolerance: Option<u64>,
+    /// Refuse events whose signed timestamp is older than this (the replay window); 0 turns
+    /// it off. Default: the done-TTL less the 5 min clock-skew allowance, so that nothing
+    /// older than what the de-duplication store remembers is processed again.
+    #[arg(long, alias = "tolerance", env = "REPLAY_WINDOW", value_name = "SECS")]
+    replay_window: Option<u64>,
+    /// How long a processed delivery is remembered as a duplicate; set it to the provider's
+    /// retry horizon (the replay window follows it).
+    #[arg(long, env = "DONE_TTL", value_name = "SECS", default_value_t = DEFAULT_DONE_TTL.as_secs())]
+    done_ttl: u64,
     /// Largest body accepted, in bytes.
     #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_MAX_BODY)]
     max_body: usize,
@@ -134,13 +143,15 @@ impl Secrets {
 
 async fn serve(args: ListenArgs, forward_to: Option<Url>) -> Outcome {
     init_warnings();
-    let tolerance = args.tolerance.map(Duration::from_secs);
+    let tolerance = args.replay_window.map(Duration::from_secs);
     let (builder, secrets, route) = match &args.secret_file {
         Some(file) => {
             let secrets = accounts::read_secret_file(file)?;
             let mut accounts = accounts::accounts(&secrets);
-            if let Some(tolerance) = tolerance {
-                accounts = accounts.with_timestamp_tolerance(tolerance);
+            match tolerance {
+                Some(Duration::ZERO) => accounts = accounts.without_timestamp_tolerance(),
+                Some(tolerance) => accounts = accounts.with_timestamp_tolerance(tolerance),
+                None => {}
             }
             let route = format!("{}/{{account}}", args.path.trim_end_matches('/'));
             (
@@ -151,9 +162,11 @@ async fn serve(args: ListenArgs, forward_to: Option<Url>) -> Outcome {
         }
         None => {
             let (mut verifier, _) = args.secret.verifier()?;
-            if let Some(tolerance) = tolerance {
-                verifier = verifier.with_timestamp_tolerance(tolerance);
-            }
+            verifier = match tolerance {
+                Some(Duration::ZERO) => verifier.without_timestamp_tolerance(),
+                Some(tolerance) => verifier.with_timestamp_tolerance(tolerance),
+                None => verifier,
+            };
             let secrets = Secrets::One(args.secret.secrets()?);
             (Receiver::builder(verifier), secrets, args.path.clone())
         }
@@ -166,9 +179,9 @@ async fn serve(args: ListenArgs, forward_to: Option<Url>) -> Outcome {
     };
     let receiver = builder
         .max_body(args.max_body)
-        .deduplicator(dedup)
+        .deduplicator(dedup.with_done_ttl(Duration::from_secs(args.done_ttl)))
         .build()
-        .map_err(|error| Failure::usage(format!("--tolerance: {error}")))?;
+        .map_err(|error| Failure::usage(format!("--replay-window / --done-ttl: {error}")))?;
     let forwarding = Forwarding {
         secrets,
         forward: match forward_to.clone() {
