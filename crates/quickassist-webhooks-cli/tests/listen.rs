@@ -193,12 +193,20 @@ async fn forwarding_re_signs_with_the_secret_and_form_that_verified() {
     let output = run(send(&listener.url, &["--pretty"])).await;
     assert!(output.status.success(), "{}", stderr(&output));
     let forwarded = &app.received()[0];
-    assert!(forwarded.body.contains(&b'\n'), "forwarded as received");
-    // Signed with "s" (the secret that verified, not the first) over the canonical form.
+    // Forwarded as signed: the pretty body verified through its canonical form, so that
+    // form is what the app gets (nothing the signature does not cover).
+    assert!(
+        !forwarded.body.contains(&b'\n'),
+        "forwarded in its signed form"
+    );
+    // Signed with "s" (the secret that verified, not the first).
     let verified = Verifier::new("s")
         .verify(forwarded.signature.as_deref(), &forwarded.body)
         .unwrap();
-    assert_eq!(verified.form(), SignedForm::Canonical);
+    assert_eq!(verified.form(), SignedForm::Raw);
+    assert!(Verifier::new("new")
+        .verify(forwarded.signature.as_deref(), &forwarded.body)
+        .is_err());
 }
 
 #[tokio::test(flavor = "multi_thread")]
