@@ -15,7 +15,7 @@ use quickassist_webhooks::receive::Receiver;
 use quickassist_webhooks::{
     idempotency::{Admission, Deduplicator, MemoryStore},
     sign,
-    testing::PROVIDER_SAMPLE,
+    testing::{provider_sample_time, PROVIDER_SAMPLE},
     Event, Secret, Verifier, SIGNATURE_HEADER,
 };
 use quickassist_webhooks_tower::{Webhook, WebhooksLayer};
@@ -59,7 +59,8 @@ fn layer(c: &mut Criterion) {
         .unwrap();
     let secret = Secret::from(SECRET);
     let counter = AtomicU64::new(0);
-    let verifier = Verifier::new(SECRET);
+    // The sample is stamped 2024: a clock at that moment keeps it inside the replay window.
+    let verifier = Verifier::new(SECRET).clock(provider_sample_time);
 
     let bare_app: Router = Router::new().route(PATH, post(bare));
     let verify_app = Router::new().route(
