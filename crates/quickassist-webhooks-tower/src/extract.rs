@@ -33,7 +33,7 @@ use crate::{response::answer_response, service::request_head};
 ///
 /// ```
 /// use axum::{body::Body, http::Request, routing::post, Extension, Router};
-/// use quickassist_webhooks::{testing::PROVIDER_SAMPLE, sign, Event, Secret, Verifier};
+/// use quickassist_webhooks::{testing::{provider_sample_time, PROVIDER_SAMPLE}, sign, Event, Secret, Verifier};
 /// use quickassist_webhooks_tower::Webhook;
 /// use tower::ServiceExt;
 ///
@@ -45,10 +45,12 @@ use crate::{response::answer_response, service::request_head};
 /// }
 ///
 /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
-/// // No layer: the extractor verifies with the verifier in the extensions.
+/// // No layer: the extractor verifies with the verifier in the extensions (its clock set to
+/// // the sample's 2024 timestamp, inside the replay window).
+/// let verifier = Verifier::new("whsec_example").clock(provider_sample_time);
 /// let app = Router::new()
 ///     .route("/webhooks/thequickassist", post(handle))
-///     .layer(Extension(Verifier::new("whsec_example")));
+///     .layer(Extension(verifier));
 ///
 /// let signature = sign(&Secret::from("whsec_example"), PROVIDER_SAMPLE.as_bytes());
 /// let request = Request::post("/webhooks/thequickassist")
