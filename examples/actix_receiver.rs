@@ -12,7 +12,7 @@
 //! stderr; Ctrl-C or SIGTERM stops it gracefully. Built with `--features metrics`, it also
 //! serves `GET /metrics` (Prometheus).
 
-use std::{error::Error, process::ExitCode};
+use std::{error::Error, process::ExitCode, time::Duration};
 
 use actix_web::{web, App, HttpResponse, HttpServer};
 use quickassist_examples::{exit_code, init_tracing, print_event, ReceiverConfig, WEBHOOK_PATH};
@@ -21,7 +21,7 @@ use quickassist_webhooks_actix::{Webhook, Webhooks};
 /// Runs once per authentic, first-time delivery. A non-2xx answer releases the delivery,
 /// so the provider's retry is processed.
 async fn receive(Webhook(envelope): Webhook) -> HttpResponse {
-    match print_event(&envelope) {
+    match print_event(&envelope).await {
         Ok(()) => HttpResponse::Ok().finish(),
         Err(error) => {
             tracing::warn!(webhook_id = %envelope.webhook_id, %error, "processing failed; the provider will retry");
@@ -53,6 +53,16 @@ async fn run() -> Result<(), Box<dyn Error>> {
         };
         app
     });
+    // Shed slow and idle connections, and cap them below the open-file limit (raised to the
+    // hard limit): the middleware only sees requests, so these are the server's job.
+    let workers = std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get);
+    let server = server
+        .workers(workers)
+        .max_connections(config.max_connections_per_worker(workers))
+        .client_request_timeout(Duration::from_secs(5))
+        .keep_alive(Duration::from_secs(5))
+        .client_disconnect_timeout(Duration::from_secs(1))
+        .shutdown_timeout(10);
 
     let listener = std::net::TcpListener::bind(config.bind_address())?;
     let address = listener.local_addr()?;

@@ -23,7 +23,7 @@ use quickassist_webhooks_tower::{Webhook, WebhooksLayer};
 /// Runs once per authentic, first-time delivery. A non-2xx answer releases the delivery,
 /// so the provider's retry is processed.
 async fn receive(Webhook(envelope): Webhook) -> StatusCode {
-    match print_event(&envelope) {
+    match print_event(&envelope).await {
         Ok(()) => StatusCode::OK,
         Err(error) => {
             tracing::warn!(webhook_id = %envelope.webhook_id, %error, "processing failed; the provider will retry");
@@ -44,19 +44,17 @@ async fn run() -> Result<(), Box<dyn Error>> {
 
     let listener = tokio::net::TcpListener::bind(config.bind_address()).await?;
     let address = listener.local_addr()?;
+    // Header-read / idle timeout and a connection cap: see quickassist_webhooks_tower::serve.
+    let server = config.server();
     match config.tls_config()? {
         Some(tls) => {
             eprintln!("listening on https://{address}{WEBHOOK_PATH}");
             let listener = TlsListener::new(listener, tls)?;
-            axum::serve(listener, app)
-                .with_graceful_shutdown(shutdown_signal())
-                .await?;
+            server.serve(listener, app, shutdown_signal()).await?;
         }
         None => {
             eprintln!("listening on http://{address}{WEBHOOK_PATH}");
-            axum::serve(listener, app)
-                .with_graceful_shutdown(shutdown_signal())
-                .await?;
+            server.serve(listener, app, shutdown_signal()).await?;
         }
     }
     Ok(())

@@ -71,8 +71,9 @@ async fn run() -> Result<(), Box<dyn Error>> {
         "listening on http://{}/webhooks/thequickassist",
         listener.local_addr()?
     );
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
+    let _ = quickassist_webhooks_tower::serve::raise_open_files_limit();
+    quickassist_webhooks_tower::serve::Server::new()
+        .serve(listener, app, shutdown_signal())
         .await?;
     worker.shutdown().await;
     Ok(())

@@ -62,6 +62,11 @@ pub struct ReceiverConfig {
     /// `0` turns it off (not advisable on the open internet); longer than `DONE_TTL` is refused
     /// at start.
     pub replay_window: Option<Duration>,
+    /// The most connections open at once (`MAX_CONNECTIONS`; default: the open-file limit
+    /// less a reserve). Past it, new connections are closed at once.
+    pub max_connections: Option<usize>,
+    /// Bytes of request bodies in flight at once (`BODY_BUDGET`; default the library's 32 MiB).
+    pub body_budget: Option<usize>,
 }
 
 impl fmt::Debug for ReceiverConfig {
@@ -74,6 +79,8 @@ impl fmt::Debug for ReceiverConfig {
             .field("tls", &self.tls)
             .field("done_ttl", &self.done_ttl)
             .field("replay_window", &self.replay_window)
+            .field("max_connections", &self.max_connections)
+            .field("body_budget", &self.body_budget)
             .finish()
     }
 }
@@ -132,6 +139,18 @@ impl ReceiverConfig {
         };
         let done_ttl = seconds("DONE_TTL")?.unwrap_or(DEFAULT_DONE_TTL);
         let replay_window = seconds("REPLAY_WINDOW")?;
+        let number = |name: &'static str| -> Result<Option<usize>, ConfigError> {
+            match lookup(name).filter(|value| !value.trim().is_empty()) {
+                None => Ok(None),
+                Some(value) => value
+                    .trim()
+                    .parse()
+                    .map(Some)
+                    .map_err(|_| ConfigError::InvalidNumber { name, value }),
+            }
+        };
+        let max_connections = number("MAX_CONNECTIONS")?;
+        let body_budget = number("BODY_BUDGET")?;
         Ok(Self {
             secret,
             host,
@@ -140,6 +159,8 @@ impl ReceiverConfig {
             tls,
             done_ttl,
             replay_window,
+            max_connections,
+            body_budget,
         })
     }
 
@@ -178,7 +199,11 @@ impl ReceiverConfig {
             Some(store) => Deduplicator::new(store),
             None => Deduplicator::memory(),
         };
-        Ok(Receiver::builder(verifier).deduplicator(dedup.with_done_ttl(self.done_ttl)))
+        let builder = Receiver::builder(verifier).deduplicator(dedup.with_done_ttl(self.done_ttl));
+        Ok(match self.body_budget {
+            Some(bytes) => builder.body_budget(bytes),
+            None => builder,
+        })
     }
 
     /// `host:port`, to bind.
@@ -206,6 +231,41 @@ impl ReceiverConfig {
                 .map(Some)
                 .map_err(|error| ConfigError::Redis(error.to_string())),
         }
+    }
+
+    /// The server the axum receivers serve with, after raising the soft open-file limit to
+    /// the hard one: a header-read (and idle keep-alive) timeout and a cap on open
+    /// connections (`MAX_CONNECTIONS`, default from the open-file limit).
+    ///
+    /// ```
+    /// use quickassist_examples::ReceiverConfig;
+    ///
+    /// let config = ReceiverConfig::from_lookup(|name| match name {
+    ///     "QUICKASSIST_WEBHOOK_SECRET" => Some("whsec_example".into()),
+    ///     "MAX_CONNECTIONS" => Some("500".into()),
+    ///     _ => None,
+    /// })?;
+    /// assert_eq!(config.server().get_max_connections(), 500);
+    /// # Ok::<(), quickassist_examples::ConfigError>(())
+    /// ```
+    pub fn server(&self) -> quickassist_webhooks_tower::serve::Server {
+        let _ = quickassist_webhooks_tower::serve::raise_open_files_limit();
+        let server = quickassist_webhooks_tower::serve::Server::new();
+        match self.max_connections {
+            Some(max) => server.max_connections(max),
+            None => server,
+        }
+    }
+
+    /// The cap on open connections for actix-web's `HttpServer::max_connections` (per
+    /// worker): `MAX_CONNECTIONS`, or what the open-file limit leaves, shared by `workers`.
+    #[must_use]
+    pub fn max_connections_per_worker(&self, workers: usize) -> usize {
+        let _ = quickassist_webhooks_tower::serve::raise_open_files_limit();
+        let total = self.max_connections.unwrap_or_else(|| {
+            quickassist_webhooks_tower::serve::Server::new().get_max_connections()
+        });
+        (total / workers.max(1)).max(1)
     }
 
     /// The TLS configuration for `TLS_CERT` and `TLS_KEY`, if they are set.
@@ -253,6 +313,13 @@ pub enum ConfigError {
     Redis(String),
     /// `TLS_CERT` / `TLS_KEY` are incomplete or unusable.
     Tls(String),
+    /// `MAX_CONNECTIONS` or `BODY_BUDGET` is not a whole number.
+    InvalidNumber {
+        /// The variable.
+        name: &'static str,
+        /// Its value.
+        value: String,
+    },
     /// `DONE_TTL` or `REPLAY_WINDOW` is not a whole number of seconds.
     InvalidSeconds {
         /// The variable.
@@ -270,6 +337,9 @@ impl fmt::Display for ConfigError {
                  TheQuickAssist dashboard (Settings → API & Webhooks → Webhooks), e.g. \
                  `QUICKASSIST_WEBHOOK_SECRET=whsec_... cargo run --release --example axum_receiver`",
             ),
+            Self::InvalidNumber { name, value } => {
+                write!(f, "{name} must be a whole number, got {value:?}")
+            }
             Self::InvalidSeconds { name, value } => {
                 write!(f, "{name} must be a whole number of seconds, got {value:?}")
             }

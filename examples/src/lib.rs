@@ -18,7 +18,7 @@ pub use config::{ConfigError, ReceiverConfig, DEFAULT_HOST, DEFAULT_PORT};
 pub use runtime::{exit_code, init_tracing, shutdown_signal};
 #[cfg(feature = "metrics")]
 pub use runtime::{install_prometheus, with_metrics_route};
-pub use sink::print_event;
+pub use sink::{print_event, LineSink, SinkError, PRINT_TIMEOUT, SINK_CAPACITY};
 pub use tls::{TlsListener, HANDSHAKE_TIMEOUT};
 
 /// The path the receivers serve, as the provider's setup guide suggests.

@@ -50,6 +50,8 @@ struct Receiver {
     child: Child,
     addr: String,
     stdout: mpsc::Receiver<String>,
+    /// Stdout left unread, for a receiver whose output stalls.
+    _unread: Option<std::process::ChildStdout>,
 }
 
 impl Drop for Receiver {
@@ -73,6 +75,11 @@ fn start_with(name: &str, redis_url: Option<&str>) -> Receiver {
 
 /// Starts `name` with `env` on top of the defaults; waits for its `listening on` line.
 fn start_env(name: &str, env: &[(&str, &str)]) -> Receiver {
+    start_reading(name, env, true)
+}
+
+/// [`start_env`], with stdout read line by line or (`read_stdout == false`) never read.
+fn start_reading(name: &str, env: &[(&str, &str)], read_stdout: bool) -> Receiver {
     let mut command = Command::new(example(name));
     command
         .env_remove("REDIS_URL")
@@ -102,13 +109,18 @@ fn start_env(name: &str, env: &[(&str, &str)]) -> Receiver {
             }
         }
     });
-    let stdout = BufReader::new(child.stdout.take().expect("piped stdout"));
+    let stdout = child.stdout.take().expect("piped stdout");
     let (line_tx, line_rx) = mpsc::channel();
-    thread::spawn(move || {
-        for line in stdout.lines().map_while(Result::ok) {
-            let _ = line_tx.send(line);
-        }
-    });
+    let unread = if read_stdout {
+        thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                let _ = line_tx.send(line);
+            }
+        });
+        None
+    } else {
+        Some(stdout)
+    };
     let addr = ready_rx
         .recv_timeout(Duration::from_secs(30))
         .expect("a `listening on` line on stderr within 30 s");
@@ -116,6 +128,7 @@ fn start_env(name: &str, env: &[(&str, &str)]) -> Receiver {
         child,
         addr,
         stdout: line_rx,
+        _unread: unread,
     }
 }
 
@@ -212,6 +225,222 @@ fn receivers_print_one_json_line_per_processed_event_and_stop_on_sigterm() {
         // The duplicate and the forgery printed nothing more.
         assert!(receiver.stdout.try_iter().next().is_none(), "{name}");
     }
+}
+
+/// Sends SIGTERM and waits up to 10 s for a clean exit.
+fn terminate(receiver: &mut Receiver, name: &str) {
+    let status = Command::new("kill")
+        .args(["-TERM", &receiver.child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(status.success());
+    for _ in 0..200 {
+        if let Some(code) = receiver.child.try_wait().expect("wait") {
+            assert!(
+                code.success(),
+                "{name}: graceful shutdown exits 0, got {code}"
+            );
+            return;
+        }
+        thread::sleep(Duration::from_millis(50)); // polling an exit, not timing code
+    }
+    panic!("{name}: the receiver did not stop within 10 s of SIGTERM");
+}
+
+/// A reader that stops reading stdout must not freeze the receiver: once the pipe is full,
+/// deliveries fail (non-2xx, released, so a retry is not a duplicate), forged requests are
+/// still refused, and SIGTERM still stops it.
+#[test]
+fn a_stdout_that_never_drains_fails_deliveries_without_freezing_the_receiver() {
+    for name in receivers() {
+        let mut receiver = start_reading(name, &[], false);
+        // 30 KB events: two fill a 64 KiB pipe.
+        let events: Vec<SignedRequest> = (0..12)
+            .map(|n| {
+                let mut envelope = sample("message.custom", &format!("whk_stall_{n}"));
+                envelope.event = Event::Unknown {
+                    event: "message.custom".into(),
+                    data: serde_json::json!({ "note": "x".repeat(30_000) }),
+                };
+                SignedRequest::new(&Secret::from(SECRET), &envelope)
+            })
+            .collect();
+        let statuses: Vec<u16> = thread::scope(|scope| {
+            let sent: Vec<_> = events
+                .iter()
+                .map(|event| {
+                    let addr = &receiver.addr;
+                    scope.spawn(move || post(addr, &event.body, &event.signature))
+                })
+                .collect();
+            sent.into_iter().map(|s| s.join().unwrap()).collect()
+        });
+        let failed: Vec<usize> = (0..statuses.len())
+            .filter(|&n| statuses[n] != 200)
+            .collect();
+        assert!(!failed.is_empty(), "{name}: {statuses:?}");
+        assert!(
+            failed.iter().all(|&n| statuses[n] == 500),
+            "{name}: {statuses:?}"
+        );
+        // Still answering: a forgery is refused, and a failed delivery's retry is processed
+        // again (it was released), not acknowledged as a duplicate.
+        assert_eq!(post(&receiver.addr, &events[0].body, &"0".repeat(64)), 401);
+        let retried = &events[failed[0]];
+        assert_eq!(
+            post(&receiver.addr, &retried.body, &retried.signature),
+            500,
+            "{name}"
+        );
+        terminate(&mut receiver, name);
+    }
+}
+
+/// 200 connections that each send a signed-looking head, 56 KiB of body (11 MiB together) and then a byte every
+/// 2 s, against a receiver with a 2 MiB body budget: its memory stays within the budget
+/// (plus the process's own), the attackers get 503 (no room) or 408 (too slow), and real
+/// deliveries sent meanwhile are answered 200 and processed once.
+#[test]
+fn slow_bodies_are_bounded_by_the_budget_while_deliveries_get_through() {
+    const ATTACKERS: usize = 200;
+    const BUDGET: u64 = 2 << 20;
+    for name in receivers() {
+        let receiver = start_env(name, &[("BODY_BUDGET", &BUDGET.to_string())]);
+        let pid = receiver.child.id();
+        let before = status_kib(pid, "VmRSS");
+        let head = format!(
+            "POST /webhooks/thequickassist HTTP/1.1\r\nhost: {}\r\ncontent-type: application/json\r\n\
+             x-webhook-signature: {}\r\ncontent-length: 60000\r\n\r\n",
+            receiver.addr,
+            "ab".repeat(32)
+        );
+        let mut attackers: Vec<TcpStream> = (0..ATTACKERS)
+            .map(|_| {
+                let mut stream = TcpStream::connect(&receiver.addr).unwrap();
+                stream
+                    .set_read_timeout(Some(Duration::from_secs(30)))
+                    .unwrap();
+                let _ = stream.write_all(head.as_bytes());
+                let _ = stream.write_all(&[b' '; 56 * 1024]);
+                stream
+            })
+            .collect();
+        let mut peak = 0;
+        for n in 0..5 {
+            let delivery = SignedRequest::new(
+                &Secret::from(SECRET),
+                &sample(Event::MESSAGE_DELIVERED, &format!("whk_slow_{n}")),
+            );
+            assert_eq!(
+                post(&receiver.addr, &delivery.body, &delivery.signature),
+                200,
+                "{name}: a real delivery during the attack"
+            );
+            for stream in &mut attackers {
+                let _ = stream.write_all(b" ");
+            }
+            peak = peak.max(status_kib(pid, "VmRSS"));
+            thread::sleep(Duration::from_secs(2)); // the attackers' trickle, not timing code
+        }
+        // The budget, plus what the framework itself buffers per connection before the
+        // pipeline reads (actix-web reads ahead, ~64-80 KiB measured; hyper only as polled), plus
+        // slack for the allocator. Without the budget the pipeline alone would hold 11 MiB.
+        let grown_kib = peak.saturating_sub(before);
+        let allowed_kib = BUDGET / 1024 + ATTACKERS as u64 * 80 + 4 * 1024;
+        assert!(
+            grown_kib <= allowed_kib,
+            "{name}: RSS grew {grown_kib} KiB under a {BUDGET}-byte budget (allowed {allowed_kib})"
+        );
+        eprintln!("{name}: RSS grew {grown_kib} KiB during the attack (allowed {allowed_kib})");
+        // Every attacker is answered 503 or 408 (or reset after its refusal), never served.
+        let mut refused = 0;
+        for mut stream in attackers {
+            let mut answer = Vec::new();
+            let _ = stream.read_to_end(&mut answer);
+            let answer = String::from_utf8_lossy(&answer);
+            let status = answer.split(' ').nth(1).unwrap_or_default();
+            assert!(
+                ["503", "408", ""].contains(&status),
+                "{name}: an attacker got {answer:?}"
+            );
+            refused += usize::from(!status.is_empty());
+        }
+        assert!(refused > 0, "{name}: no attacker was answered");
+        let lines: Vec<String> = receiver.stdout.try_iter().collect();
+        for n in 0..5 {
+            let id = format!("\"whk_slow_{n}\"");
+            assert_eq!(
+                lines.iter().filter(|line| line.contains(&id)).count(),
+                1,
+                "{name}: whk_slow_{n} processed once"
+            );
+        }
+    }
+}
+
+/// Open descriptors of process `pid`.
+fn open_descriptors(pid: u32) -> usize {
+    std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .map(Iterator::count)
+        .unwrap_or(0)
+}
+
+/// Idle connections cannot exhaust the receivers' descriptors: past `MAX_CONNECTIONS` they
+/// are not held, idle ones are shed after the header-read timeout, and a real delivery
+/// gets through meanwhile.
+#[test]
+fn idle_connections_are_capped_and_shed_while_deliveries_get_through() {
+    const CAP: usize = 32;
+    const IDLE: usize = 120;
+    for name in receivers() {
+        let receiver = start_env(name, &[("MAX_CONNECTIONS", &CAP.to_string())]);
+        let pid = receiver.child.id();
+        let baseline = open_descriptors(pid);
+        let idle: Vec<TcpStream> = (0..IDLE)
+            .filter_map(|_| TcpStream::connect(&receiver.addr).ok())
+            .collect();
+        assert_eq!(idle.len(), IDLE, "{name}: the backlog takes them all");
+        // A real delivery gets 200 (retried, as the provider does, while the cap is full).
+        let delivery = SignedRequest::new(
+            &Secret::from(SECRET),
+            &sample(Event::MESSAGE_DELIVERED, "whk_idle"),
+        );
+        let mut answered = None;
+        for _ in 0..100 {
+            // 409: an earlier attempt that gave up waiting is being processed.
+            match try_post(&receiver.addr, &delivery.body, &delivery.signature) {
+                None | Some(409) => {}
+                status => {
+                    answered = status;
+                    break;
+                }
+            }
+            thread::sleep(Duration::from_millis(200)); // a retry interval, not timing code
+        }
+        assert_eq!(answered, Some(200), "{name}");
+        let held = open_descriptors(pid);
+        assert!(
+            held <= baseline + CAP + 8,
+            "{name}: {held} descriptors open for {IDLE} idle connections (baseline {baseline}, cap {CAP})"
+        );
+        drop(idle);
+    }
+}
+
+/// [`post`], or `None` when the connection is closed before an answer.
+fn try_post(addr: &str, body: &[u8], signature: &str) -> Option<u16> {
+    let mut stream = TcpStream::connect(addr).ok()?;
+    stream.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
+    let head = format!(
+        "POST /webhooks/thequickassist HTTP/1.1\r\nhost: {addr}\r\ncontent-type: application/json\r\n\
+         x-webhook-signature: {signature}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+        body.len()
+    );
+    stream.write_all(head.as_bytes()).ok()?;
+    stream.write_all(body).ok()?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response).ok()?;
+    response.split(' ').nth(1)?.parse().ok()
 }
 
 #[test]

@@ -9,6 +9,9 @@ mod extract;
 mod future;
 mod layer;
 mod response;
+#[cfg(feature = "serve")]
+#[cfg_attr(docsrs, doc(cfg(feature = "serve")))]
+pub mod serve;
 mod service;
 
 pub use body::{ResponseBody, VerifiedBody};

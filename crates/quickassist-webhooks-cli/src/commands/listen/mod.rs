@@ -6,9 +6,10 @@
 
 mod accounts;
 mod forward;
+mod output;
 mod report;
 
-use std::{net::SocketAddr, path::PathBuf, time::Duration};
+use std::{path::PathBuf, time::Duration};
 
 use axum::{
     extract::State,
@@ -27,7 +28,7 @@ use quickassist_webhooks::{
     Envelope, Secret, Verification, DEFAULT_MAX_BODY,
 };
 use quickassist_webhooks_redis::RedisStore;
-use quickassist_webhooks_tower::WebhooksLayer;
+use quickassist_webhooks_tower::{serve, WebhooksLayer};
 use reqwest::Url;
 
 use self::forward::Forwarder;
@@ -218,18 +219,17 @@ async fn serve(args: ListenArgs, forward_to: Option<Url>) -> Outcome {
         .map(|url| format!(", forwarding to {}", redacted(url)))
         .unwrap_or_default();
     eprintln!("listening on http://{address}{route} (de-duplicating in {store}{forward})");
-    axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(async {
-        // Without a signal handler there is nothing to wait for: serve until killed.
-        if tokio::signal::ctrl_c().await.is_err() {
-            std::future::pending::<()>().await;
-        }
-    })
-    .await
-    .map_err(|error| Failure::usage(format!("the server failed: {error}")))
+    // Sheds slow and idle connections, with the soft open-file limit raised to the hard one.
+    let _ = serve::raise_open_files_limit();
+    serve::Server::new()
+        .serve(listener, app, async {
+            // Without a signal handler there is nothing to wait for: serve until killed.
+            if tokio::signal::ctrl_c().await.is_err() {
+                std::future::pending::<()>().await;
+            }
+        })
+        .await
+        .map_err(|error| Failure::usage(format!("the server failed: {error}")))
 }
 
 /// The route's handler: runs once per verified, first-time delivery.
@@ -241,12 +241,19 @@ async fn handle(
     body: Bytes,
 ) -> Response {
     match &forwarding.forward {
+        None if print_event(&body).await => (
+            StatusCode::OK,
+            [("content-type", "application/json")],
+            r#"{"status":"processed"}"#,
+        )
+            .into_response(),
         None => {
-            print_event(&body);
+            // Released, so the sender's retry is processed once stdout drains.
+            tracing::warn!(webhook_id = %envelope.webhook_id, "stdout is not draining; answered 500");
             (
-                StatusCode::OK,
+                StatusCode::INTERNAL_SERVER_ERROR,
                 [("content-type", "application/json")],
-                r#"{"status":"processed"}"#,
+                r#"{"error":"output_stalled"}"#,
             )
                 .into_response()
         }
@@ -263,8 +270,10 @@ async fn handle(
                             body.clone(),
                         )
                         .await;
+                    // Best effort: the app has the event, so a stalled stdout must not make
+                    // the sender retry it.
                     if response.status().is_success() {
-                        print_event(&body);
+                        print_event(&body).await;
                     }
                     response
                 }
@@ -274,15 +283,10 @@ async fn handle(
     }
 }
 
-/// One compact JSON line on stdout: the event as the provider signs it.
-fn print_event(body: &[u8]) {
-    use std::io::Write;
-
-    let mut line = canonicalize(body).unwrap_or_else(|_| body.to_vec());
-    line.push(b'\n');
-    let mut stdout = std::io::stdout().lock();
-    // A closed stdout must not stop the receiver: the answer to the sender matters more.
-    let _ = stdout.write_all(&line).and_then(|()| stdout.flush());
+/// One compact JSON line on stdout: the event as the provider signs it. `false` when stdout
+/// is closed or not draining.
+async fn print_event(body: &[u8]) -> bool {
+    output::print_line(canonicalize(body).unwrap_or_else(|_| body.to_vec())).await
 }
 
 /// Library warnings (an unreachable store, a claim that could not be settled) on stderr;
