@@ -69,6 +69,9 @@ pub enum CanonicalErrorKind {
     MissingExponent,
     /// Arrays and objects nest deeper than [`MAX_DEPTH`](super::MAX_DEPTH).
     TooDeep,
+    /// [`canonicalize_bounded`](super::canonicalize_bounded) gave up: the form would cost more
+    /// work than its budget for a body of this length.
+    TooCostly,
 }
 
 impl fmt::Display for CanonicalErrorKind {
@@ -91,6 +94,7 @@ impl fmt::Display for CanonicalErrorKind {
             Self::UnterminatedFraction => f.write_str("Unterminated fractional number in JSON"),
             Self::MissingExponent => f.write_str("Exponent part is missing a number in JSON"),
             Self::TooDeep => write!(f, "Nesting deeper than {} levels", super::MAX_DEPTH),
+            Self::TooCostly => f.write_str("Canonical form too costly for the body's length"),
         }
     }
 }

@@ -25,6 +25,15 @@
 //! with [`CanonicalErrorKind::TooDeep`]. (Node's `JSON.stringify` recurses and throws a
 //! `RangeError` on very deep input anyway; no webhook nests this deep.)
 //!
+//! **A second divergence, only in [`canonicalize_bounded`]** (what the verifier uses on bodies
+//! whose signature it does not yet trust): a body whose form would cost more work than a
+//! budget proportional to its length, or would come out longer than the body, is refused with
+//! [`CanonicalErrorKind::TooCostly`]. For the verifier that is a signature mismatch (401), so a
+//! forged body cannot make the canonical path cost much more than the raw HMAC. Bodies that
+//! `JSON.stringify` printed and a proxy re-indented or re-escaped stay far inside the budget;
+//! what exceeds it is JSON dense with tiny tokens, many objects whose keys must be reordered
+//! or de-duplicated, or numbers that grow when printed (`1e20`).
+//!
 //! It is a single pass that writes straight into the output, with fast paths for strings
 //! with nothing to escape, integers that are exact doubles, and objects whose keys are already
 //! in order; only an object holding an out-of-place array index key or a duplicate key has its
@@ -39,12 +48,14 @@
 //! # Ok::<(), quickassist_webhooks::canonical::CanonicalError>(())
 //! ```
 
+mod budget;
 mod error;
 mod number;
 mod object;
 mod string;
 mod transducer;
 
+use budget::Budget;
 pub use error::{CanonicalError, CanonicalErrorKind};
 
 /// How deeply arrays and objects may nest: the one place this module departs from Node, which
@@ -87,9 +98,44 @@ pub fn canonicalize(json: &[u8]) -> Result<Vec<u8>, CanonicalError> {
 /// # Ok::<(), quickassist_webhooks::canonical::CanonicalError>(())
 /// ```
 pub fn canonicalize_into(json: &[u8], out: &mut Vec<u8>) -> Result<(), CanonicalError> {
+    transduce(json, out, Budget::unbounded())
+}
+
+/// [`canonicalize`] for a body not yet trusted: gives up with
+/// [`CanonicalErrorKind::TooCostly`] once the form would cost more than a fixed budget for
+/// the body's length, or would be longer than the body (by more than 64 bytes).
+///
+/// What [`Verifier`](crate::Verifier) uses, so a forged body costs only a small multiple of
+/// one HMAC over its bytes. The budget allows about one token per 16 bytes (plus 512 for any
+/// body) and charges the costly steps more: key comparisons to find duplicates, objects
+/// rebuilt in `JSON.stringify`'s key order, numbers converted through a double. A webhook
+/// event of the usual size uses a small part of it; the first object rebuilt past the budget
+/// fails at once, before its work is done.
+///
+/// # Errors
+/// As [`canonicalize`], and [`CanonicalErrorKind::TooCostly`] beyond the budget.
+///
+/// ```
+/// use quickassist_webhooks::canonical::{canonicalize_bounded, CanonicalErrorKind};
+///
+/// assert_eq!(canonicalize_bounded(br#"{"b":1.0,"0":2}"#)?, br#"{"0":2,"b":1}"#);
+/// // 10,000 objects, each with its index keys out of order, in 140 KB.
+/// let forged = format!("[{}{{}}]", r#"{"1":0,"0":0},"#.repeat(10_000));
+/// let err = canonicalize_bounded(forged.as_bytes()).unwrap_err();
+/// assert_eq!(err.kind(), CanonicalErrorKind::TooCostly);
+/// # Ok::<(), quickassist_webhooks::canonical::CanonicalError>(())
+/// ```
+pub fn canonicalize_bounded(json: &[u8]) -> Result<Vec<u8>, CanonicalError> {
+    let mut out = Vec::with_capacity(json.len());
+    transduce(json, &mut out, Budget::for_input(json.len()))?;
+    Ok(out)
+}
+
+fn transduce(json: &[u8], out: &mut Vec<u8>, budget: Budget) -> Result<(), CanonicalError> {
     let start = out.len();
     out.reserve(json.len());
-    let result = transducer::Transducer::new(json, out).and_then(transducer::Transducer::run);
+    let result =
+        transducer::Transducer::new(json, out, budget).and_then(transducer::Transducer::run);
     if result.is_err() {
         out.truncate(start);
     }

@@ -7,12 +7,13 @@ use super::error::{CanonicalError, CanonicalErrorKind as Kind};
 /// (10^15 < 2^53, and `Number::toString` uses plain notation below 10^21).
 const EXACT_INTEGER_DIGITS: usize = 15;
 
-/// Transduces the number starting at `input[*pos]` (a `-` or a digit) into `out`.
+/// Transduces the number starting at `input[*pos]` (a `-` or a digit) into `out`; `Ok(true)`
+/// when it took the slow path through a double.
 pub(super) fn transduce(
     input: &[u8],
     pos: &mut usize,
     out: &mut Vec<u8>,
-) -> Result<(), CanonicalError> {
+) -> Result<bool, CanonicalError> {
     let start = *pos;
     let mut i = start;
     let negative = input.get(i) == Some(&b'-');
@@ -53,7 +54,10 @@ pub(super) fn transduce(
         } else {
             out.extend_from_slice(text);
         }
-        return Ok(());
+        return Ok(false);
+    }
+    if short_decimal(text, int_end - start, out) {
+        return Ok(false);
     }
     // The grammar above is a subset of what `f64::from_str` accepts, and its parse is correctly
     // rounded for any number of digits; an exponent too large gives ±inf, too small gives ±0.
@@ -62,7 +66,7 @@ pub(super) fn transduce(
         .and_then(|s| s.parse().ok())
         .ok_or(CanonicalError::new(start, Kind::UnexpectedToken('-')))?;
     write_number(value, out);
-    Ok(())
+    Ok(true)
 }
 
 /// Writes `value` as `JSON.stringify` does: `Number::toString`, with `-0` as `0` and non-finite
@@ -75,6 +79,131 @@ pub(super) fn write_number(value: f64, out: &mut Vec<u8>) {
     } else {
         let mut buf = ryu_js::Buffer::new();
         out.extend_from_slice(buf.format_finite(value).as_bytes());
+    }
+}
+
+/// Significant digits that any decimal may have to take the [`short_decimal`] path: 15 (a
+/// double's `DBL_DIG`), so that distinct decimals of this many digits are distinct doubles.
+const SHORT_DECIMAL_DIGITS: usize = 15;
+
+/// The decimal exponents (`n` below) the [`short_decimal`] path takes: well inside the normal
+/// doubles, away from overflow and subnormals.
+const SHORT_DECIMAL_EXPONENTS: std::ops::RangeInclusive<i64> = -300..=300;
+
+/// Writes a number with at most 15 significant digits (`1.50`, `2.5e-3`, `1e20`) straight from
+/// its digits, without a float round trip, and returns `true`; `false` leaves `out` untouched.
+///
+/// Why this is exactly `Number::toString` of the nearest double: distinct decimals with at most
+/// 15 significant digits round to distinct doubles (in the normal range), so the shortest decimal
+/// that rounds to this double is the input's own digits without trailing zeros, and the output
+/// is those digits placed by ECMAScript's rules (`Number::toString`, steps 5 to 10).
+///
+/// `text` is a number the grammar accepted; `int_end` is where its integer part ends.
+fn short_decimal(text: &[u8], int_end: usize, out: &mut Vec<u8>) -> bool {
+    let negative = text.first() == Some(&b'-');
+    let int = text.get(usize::from(negative)..int_end).unwrap_or_default();
+    let rest = text.get(int_end..).unwrap_or_default();
+    let (frac, exp) = match rest.iter().position(|&b| b == b'e' || b == b'E') {
+        Some(e) => (rest.get(..e).unwrap_or_default(), rest.get(e + 1..)),
+        None => (rest, None),
+    };
+    let frac = frac.get(1..).unwrap_or_default(); // after the `.`, if any
+
+    let mut digits = [0_u8; SHORT_DECIMAL_DIGITS];
+    let mut k = 0; // significant digits kept in `digits`
+    let mut pending_zeros = 0; // zeros after the last kept digit
+    let mut leading_zeros: i64 = 0;
+    for &d in int.iter().chain(frac) {
+        if d == b'0' {
+            if k == 0 {
+                leading_zeros += 1;
+            } else {
+                pending_zeros += 1;
+            }
+            continue;
+        }
+        if k + pending_zeros >= SHORT_DECIMAL_DIGITS {
+            return false;
+        }
+        for _ in 0..pending_zeros {
+            digits[k] = b'0';
+            k += 1;
+        }
+        pending_zeros = 0;
+        digits[k] = d;
+        k += 1;
+    }
+    if k == 0 {
+        out.push(b'0'); // any zero, `-0` included
+        return true;
+    }
+
+    let exponent = exp.map_or(0, |exp| {
+        let (sign, magnitude) = match exp.first() {
+            Some(b'-') => (-1, &exp[1..]),
+            Some(b'+') => (1, &exp[1..]),
+            _ => (1, exp),
+        };
+        let value = magnitude.iter().fold(0_i64, |acc, &d| {
+            (acc * 10 + i64::from(d - b'0')).min(1_000_000)
+        });
+        sign * value
+    });
+    // The value is 0.d1d2…dk × 10^n.
+    let int_len = i64::try_from(int.len()).unwrap_or(i64::MAX);
+    let n = int_len
+        .saturating_add(exponent)
+        .saturating_sub(leading_zeros);
+    if !SHORT_DECIMAL_EXPONENTS.contains(&n) {
+        return false;
+    }
+
+    let digits = &digits[..k];
+    let k = k as i64;
+    if negative {
+        out.push(b'-');
+    }
+    if k <= n && n <= 21 {
+        out.extend_from_slice(digits);
+        out.extend(std::iter::repeat_n(b'0', (n - k) as usize));
+    } else if 0 < n && n <= 21 {
+        let (whole, fraction) = digits.split_at(n as usize);
+        out.extend_from_slice(whole);
+        out.push(b'.');
+        out.extend_from_slice(fraction);
+    } else if -6 < n && n <= 0 {
+        out.extend_from_slice(b"0.");
+        out.extend(std::iter::repeat_n(b'0', (-n) as usize));
+        out.extend_from_slice(digits);
+    } else {
+        let (first, others) = digits.split_at(1);
+        out.extend_from_slice(first);
+        if !others.is_empty() {
+            out.push(b'.');
+            out.extend_from_slice(others);
+        }
+        out.push(b'e');
+        out.push(if n > 0 { b'+' } else { b'-' });
+        let mut buf = itoa_buffer();
+        out.extend_from_slice(format_u64((n - 1).unsigned_abs(), &mut buf));
+    }
+    true
+}
+
+fn itoa_buffer() -> [u8; 20] {
+    [0; 20]
+}
+
+/// `value` in decimal, written into the end of `buf`.
+fn format_u64(mut value: u64, buf: &mut [u8; 20]) -> &[u8] {
+    let mut at = buf.len();
+    loop {
+        at -= 1;
+        buf[at] = b'0' + (value % 10) as u8;
+        value /= 10;
+        if value == 0 {
+            return &buf[at..];
+        }
     }
 }
 

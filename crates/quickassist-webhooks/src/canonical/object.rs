@@ -6,6 +6,8 @@
 //! array-index keys first in ascending numeric order, then the other keys in first-insertion
 //! order, each duplicate key holding its last value.
 
+use super::budget::{self, Budget};
+
 /// Objects with at most this many members look for duplicate keys pairwise; larger ones sort.
 const PAIRWISE_LIMIT: usize = 16;
 
@@ -116,8 +118,16 @@ pub(super) struct Reorderer {
 
 impl Reorderer {
     /// Called when `frame`'s `}` is reached (before it is written): records the object's final
-    /// member order if its keys need reordering or de-duplicating.
-    pub(super) fn finish(&mut self, frame: &ObjectFrame, members: &[Member], out: &[u8]) {
+    /// member order if its keys need reordering or de-duplicating. `false` when `budget` cannot
+    /// pay for the work (charged before it is done).
+    #[must_use]
+    pub(super) fn finish(
+        &mut self,
+        frame: &ObjectFrame,
+        members: &[Member],
+        out: &[u8],
+        budget: &mut Budget,
+    ) -> bool {
         let key = |m: u32| {
             members
                 .get(m as usize)
@@ -125,16 +135,28 @@ impl Reorderer {
                 .unwrap_or_default()
         };
         let n = members.len();
+        let sort_units = budget::sort_comparisons(n).div_ceil(budget::SORT_COMPARISONS_PER_UNIT);
         let mut sorted = false;
         let duplicate = if n <= PAIRWISE_LIMIT {
+            let pairs = (n * n.saturating_sub(1) / 2) as u64;
+            if !budget.take(pairs.div_ceil(budget::PAIRS_PER_UNIT)) {
+                return false;
+            }
             (1..n).any(|i| (0..i).any(|j| key(i as u32) == key(j as u32)))
         } else {
+            if !budget.take(sort_units) {
+                return false;
+            }
             self.sort_by_key(n, key);
             sorted = true;
             self.order.windows(2).any(|w| key(w[0]) == key(w[1]))
         };
         if !(frame.reorder || duplicate) {
-            return;
+            return true;
+        }
+        let rebuild_units = (n as u64).saturating_mul(budget::UNITS_PER_REBUILT_MEMBER);
+        if !budget.take(rebuild_units.saturating_add(if sorted { 0 } else { sort_units })) {
+            return false;
         }
         if !sorted {
             self.sort_by_key(n, key);
@@ -172,6 +194,7 @@ impl Reorderer {
             end: out.len(),
             pieces: (from, self.pieces.len()),
         });
+        true
     }
 
     /// Rewrites `out[base..]` with every recorded object in its final order.

@@ -2,6 +2,7 @@
 //!
 //! Iterative (an explicit stack of open containers), so nesting cannot overflow the call stack.
 
+use super::budget::{self, Budget};
 use super::error::{CanonicalError, CanonicalErrorKind as Kind};
 use super::object::{self, Member, ObjectFrame, Reorderer};
 use super::{number, string, MAX_DEPTH};
@@ -31,10 +32,15 @@ pub(super) struct Transducer<'a> {
     frames: Vec<Frame>,
     members: Vec<Member>,
     reorderer: Reorderer,
+    budget: Budget,
 }
 
 impl<'a> Transducer<'a> {
-    pub(super) fn new(input: &'a [u8], out: &'a mut Vec<u8>) -> Result<Self, CanonicalError> {
+    pub(super) fn new(
+        input: &'a [u8],
+        out: &'a mut Vec<u8>,
+        budget: Budget,
+    ) -> Result<Self, CanonicalError> {
         let text = std::str::from_utf8(input)
             .map_err(|e| CanonicalError::new(e.valid_up_to(), Kind::InvalidUtf8))?;
         Ok(Self {
@@ -46,6 +52,7 @@ impl<'a> Transducer<'a> {
             frames: Vec::new(),
             members: Vec::new(),
             reorderer: Reorderer::default(),
+            budget,
         })
     }
 
@@ -60,6 +67,12 @@ impl<'a> Transducer<'a> {
                         if self.peek().is_some() {
                             return Err(self.error_here(Kind::TrailingCharacters));
                         }
+                        if !self
+                            .budget
+                            .allows_output(self.input.len(), self.out.len() - self.base)
+                        {
+                            return Err(CanonicalError::new(self.pos, Kind::TooCostly));
+                        }
                         self.reorderer.apply(self.out, self.base);
                         return Ok(());
                     }
@@ -72,6 +85,7 @@ impl<'a> Transducer<'a> {
     /// Starts the value at the cursor; a scalar is transduced whole.
     fn value(&mut self) -> Result<Next, CanonicalError> {
         self.skip_whitespace();
+        self.charge(1)?;
         match self.peek() {
             Some(b'{') => {
                 self.open(b'{')?;
@@ -101,7 +115,10 @@ impl<'a> Transducer<'a> {
                 Ok(Next::AfterValue)
             }
             Some(b'-' | b'0'..=b'9') => {
-                number::transduce(self.input, &mut self.pos, self.out)?;
+                let start = self.pos;
+                if number::transduce(self.input, &mut self.pos, self.out)? {
+                    self.charge_at(start, budget::UNITS_PER_SLOW_NUMBER)?;
+                }
                 Ok(Next::AfterValue)
             }
             Some(b't') => self.literal(b"true"),
@@ -141,7 +158,12 @@ impl<'a> Transducer<'a> {
             (Some(b'}'), true) => {
                 if let Some(Frame::Object(frame)) = self.frames.pop() {
                     let members = self.members.get(frame.members_base..).unwrap_or_default();
-                    self.reorderer.finish(&frame, members, self.out);
+                    if !self
+                        .reorderer
+                        .finish(&frame, members, self.out, &mut self.budget)
+                    {
+                        return Err(CanonicalError::new(self.pos, Kind::TooCostly));
+                    }
                     self.members.truncate(frame.members_base);
                 }
                 self.close(b'}')
@@ -152,6 +174,7 @@ impl<'a> Transducer<'a> {
 
     /// An object key at the cursor (its opening quote), then the `:`.
     fn key(&mut self) -> Result<Next, CanonicalError> {
+        self.charge(1)?;
         let key_start = self.out.len();
         string::transduce(self.input, &mut self.pos, self.out)?;
         let key_end = self.out.len();
@@ -201,6 +224,19 @@ impl<'a> Transducer<'a> {
         self.out.extend_from_slice(word);
         self.pos += word.len();
         Ok(Next::AfterValue)
+    }
+
+    /// Takes `units` from the budget for the token at the cursor.
+    fn charge(&mut self, units: u64) -> Result<(), CanonicalError> {
+        self.charge_at(self.pos, units)
+    }
+
+    fn charge_at(&mut self, offset: usize, units: u64) -> Result<(), CanonicalError> {
+        if self.budget.take(units) {
+            Ok(())
+        } else {
+            Err(CanonicalError::new(offset, Kind::TooCostly))
+        }
     }
 
     fn peek(&self) -> Option<u8> {
