@@ -129,7 +129,7 @@ fn stdout() -> &'static LineSink {
 ///
 /// # Errors
 ///
-/// [`SinkError`] when stdout is closed or does not drain (see the [module docs](self)); the
+/// [`SinkError`] when stdout is closed or does not drain (see [`LineSink`]); the
 /// receiver then answers 500, so the provider's retry is processed.
 ///
 /// ```
