@@ -10,9 +10,10 @@
 //!   (hyper starts the timer as soon as it waits for a head), so idle and trickling
 //!   connections are closed;
 //! - a **cap on open connections** ([`Server::max_connections`], by default what the process's
-//!   open-file limit leaves after [`RESERVED_DESCRIPTORS`]): past it, new connections are
-//!   accepted and closed at once, so the listen backlog never fills with waiting attackers and
-//!   real deliveries get in again as soon as idle ones are shed;
+//!   open-file limit leaves after [`RESERVED_DESCRIPTORS`]): at the cap, a new connection
+//!   sheds the oldest one that is answering nothing (idle, or still sending its head) and
+//!   takes its place; when every connection is answering a request, the new one is closed at
+//!   once. A stranger's idle connections cannot keep real deliveries out;
 //! - **graceful shutdown**: on the shutdown signal it stops accepting, lets requests in flight
 //!   finish for at most [`Server::grace`], then returns.
 //!
@@ -38,16 +39,22 @@
 //! # Ok(()) }
 //! ```
 
-use std::{future::Future, io, sync::Arc, time::Duration};
+use std::{
+    collections::BTreeMap,
+    future::Future,
+    io,
+    sync::{
+        atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering},
+        Arc, Mutex,
+    },
+    time::Duration,
+};
 
 use axum::{extract::ConnectInfo, serve::Listener, Router};
 use http::Request;
 use hyper::body::Incoming;
-use hyper_util::{
-    rt::{TokioIo, TokioTimer},
-    server::graceful::GracefulShutdown,
-};
-use tokio::sync::Semaphore;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use tokio::sync::{watch, Notify, Semaphore};
 use tower_service::Service;
 
 /// How long a connection may take to send a request head, new or between keep-alive
@@ -187,7 +194,8 @@ impl Server {
         L::Addr: Clone + Send + Sync + 'static,
     {
         let slots = Arc::new(Semaphore::new(self.max_connections));
-        let graceful = GracefulShutdown::new();
+        let open = Arc::new(OpenConnections::default());
+        let (stop, stopping) = watch::channel(false);
         let mut http = hyper::server::conn::http1::Builder::new();
         http.timer(TokioTimer::new())
             .header_read_timeout(self.header_read_timeout)
@@ -198,29 +206,141 @@ impl Server {
                 () = &mut shutdown => break,
                 accepted = listener.accept() => accepted,
             };
-            let Ok(slot) = Arc::clone(&slots).try_acquire_owned() else {
-                tracing::debug!("connection cap reached; closing a new connection");
-                drop(io);
-                continue;
+            let slot = match Arc::clone(&slots).try_acquire_owned() {
+                Ok(slot) => slot,
+                // Full: shed the oldest idle connection and take its slot once it closes.
+                Err(_) if open.shed_oldest_idle() => {
+                    match tokio::time::timeout(SHED_WAIT, Arc::clone(&slots).acquire_owned()).await
+                    {
+                        Ok(Ok(slot)) => slot,
+                        _ => {
+                            drop(io);
+                            continue;
+                        }
+                    }
+                }
+                Err(_) => {
+                    tracing::debug!("connection cap reached, none idle; closing a new connection");
+                    drop(io);
+                    continue;
+                }
             };
+            let state = open.register();
             let app = app.clone();
-            let service = hyper::service::service_fn(move |mut request: Request<Incoming>| {
-                request.extensions_mut().insert(ConnectInfo(peer.clone()));
-                app.clone().call(request)
-            });
-            let connection = graceful.watch(http.serve_connection(TokioIo::new(io), service));
+            let service = {
+                let state = Arc::clone(&state);
+                hyper::service::service_fn(move |mut request: Request<Incoming>| {
+                    request.extensions_mut().insert(ConnectInfo(peer.clone()));
+                    let busy = Busy::new(&state);
+                    let response = app.clone().call(request);
+                    async move {
+                        let response = response.await;
+                        drop(busy);
+                        response
+                    }
+                })
+            };
+            let connection = http.serve_connection(TokioIo::new(io), service);
+            let (open, mut stopping) = (Arc::clone(&open), stopping.clone());
             tokio::spawn(async move {
-                let _ = connection.await;
+                tokio::pin!(connection);
+                tokio::select! {
+                    _ = connection.as_mut() => {}
+                    () = state.shed.notified() => {
+                        connection.as_mut().graceful_shutdown();
+                        let _ = connection.await;
+                    }
+                    () = async { let _ = stopping.wait_for(|stop| *stop).await; } => {
+                        connection.as_mut().graceful_shutdown();
+                        let _ = connection.await;
+                    }
+                }
+                open.forget(state.id);
                 drop(slot);
             });
         }
         drop(listener);
-        if tokio::time::timeout(self.grace, graceful.shutdown())
+        let _ = stop.send(true);
+        let all = u32::try_from(self.max_connections).unwrap_or(u32::MAX);
+        if tokio::time::timeout(self.grace, slots.acquire_many(all))
             .await
             .is_err()
         {
             tracing::warn!(grace = ?self.grace, "requests still in flight after the grace period");
         }
         Ok(())
+    }
+}
+
+/// How long a new connection waits for the slot of the idle one it shed.
+const SHED_WAIT: Duration = Duration::from_secs(1);
+
+/// One open connection: how many requests it is answering, and how to shed it.
+#[derive(Debug, Default)]
+struct Connection {
+    id: u64,
+    in_flight: AtomicUsize,
+    shed: Notify,
+    shedding: AtomicBool,
+}
+
+/// Marks a connection busy while a request is being answered.
+struct Busy(Arc<Connection>);
+
+impl Busy {
+    fn new(connection: &Arc<Connection>) -> Self {
+        connection.in_flight.fetch_add(1, Ordering::AcqRel);
+        Self(Arc::clone(connection))
+    }
+}
+
+impl Drop for Busy {
+    fn drop(&mut self) {
+        self.0.in_flight.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+/// The open connections, oldest first.
+#[derive(Debug, Default)]
+struct OpenConnections {
+    next_id: AtomicU64,
+    by_age: Mutex<BTreeMap<u64, Arc<Connection>>>,
+}
+
+impl OpenConnections {
+    fn register(&self) -> Arc<Connection> {
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let connection = Arc::new(Connection {
+            id,
+            ..Connection::default()
+        });
+        self.lock().insert(id, Arc::clone(&connection));
+        connection
+    }
+
+    fn forget(&self, id: u64) {
+        self.lock().remove(&id);
+    }
+
+    /// Asks the oldest connection answering nothing to close; `false` when every one is busy.
+    fn shed_oldest_idle(&self) -> bool {
+        let by_age = self.lock();
+        let idle = by_age.values().find(|connection| {
+            connection.in_flight.load(Ordering::Acquire) == 0
+                && !connection.shedding.swap(true, Ordering::AcqRel)
+        });
+        match idle {
+            Some(connection) => {
+                connection.shed.notify_one();
+                true
+            }
+            None => false,
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<u64, Arc<Connection>>> {
+        self.by_age
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }
