@@ -127,28 +127,21 @@ impl ReceiverConfig {
                 ))
             }
         };
-        let seconds = |name: &'static str| -> Result<Option<Duration>, ConfigError> {
-            match lookup(name).filter(|value| !value.trim().is_empty()) {
-                None => Ok(None),
-                Some(value) => value
-                    .trim()
-                    .parse()
-                    .map(|secs| Some(Duration::from_secs(secs)))
-                    .map_err(|_| ConfigError::InvalidSeconds { name, value }),
-            }
+        let seconds = |name| {
+            parsed::<u64>(&lookup, name, |name, value| ConfigError::InvalidSeconds {
+                name,
+                value,
+            })
+            .map(|secs| secs.map(Duration::from_secs))
+        };
+        let number = |name| {
+            parsed::<usize>(&lookup, name, |name, value| ConfigError::InvalidNumber {
+                name,
+                value,
+            })
         };
         let done_ttl = seconds("DONE_TTL")?.unwrap_or(DEFAULT_DONE_TTL);
         let replay_window = seconds("REPLAY_WINDOW")?;
-        let number = |name: &'static str| -> Result<Option<usize>, ConfigError> {
-            match lookup(name).filter(|value| !value.trim().is_empty()) {
-                None => Ok(None),
-                Some(value) => value
-                    .trim()
-                    .parse()
-                    .map(Some)
-                    .map_err(|_| ConfigError::InvalidNumber { name, value }),
-            }
-        };
         let max_connections = number("MAX_CONNECTIONS")?;
         let body_budget = number("BODY_BUDGET")?;
         Ok(Self {
@@ -298,6 +291,21 @@ impl ReceiverConfig {
             })
             .map_err(|error| fail("TLS_CERT/TLS_KEY", cert, &error))?;
         Ok(Some(config))
+    }
+}
+
+/// The variable `name` parsed as a `T`; `None` when it is unset or blank.
+fn parsed<T: std::str::FromStr>(
+    lookup: &impl Fn(&str) -> Option<String>,
+    name: &'static str,
+    invalid: fn(&'static str, String) -> ConfigError,
+) -> Result<Option<T>, ConfigError> {
+    match lookup(name).filter(|value| !value.trim().is_empty()) {
+        None => Ok(None),
+        Some(value) => match value.trim().parse() {
+            Ok(parsed) => Ok(Some(parsed)),
+            Err(_) => Err(invalid(name, value)),
+        },
     }
 }
 

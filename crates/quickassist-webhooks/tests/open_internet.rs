@@ -34,6 +34,17 @@ async fn refusal(receiver: &Receiver, body: &[u8], signature: &str) -> Rejection
     rejection
 }
 
+/// Whether `receiver` accepts `request`, sent whole with its declared length.
+async fn accepts(receiver: &Receiver, request: &SignedRequest) -> bool {
+    receiver
+        .accept(
+            &head_of(&request.body, &request.signature),
+            one_chunk(&request.body),
+        )
+        .await
+        .is_ok()
+}
+
 fn stamped(hours_ago: i64) -> SignedRequest {
     let at = Utc::now() - chrono::Duration::hours(hours_ago);
     SignedRequest::new(
@@ -54,13 +65,7 @@ async fn by_default_the_window_is_what_the_store_remembers() {
         Some(Duration::from_secs(24 * 3600 - 300))
     );
     let recent = stamped(23);
-    assert!(receiver
-        .accept(
-            &head_of(&recent.body, &recent.signature),
-            one_chunk(&recent.body)
-        )
-        .await
-        .is_ok());
+    assert!(accepts(&receiver, &recent).await);
     let old = stamped(25);
     let rejection = refusal(&receiver, &old.body, &old.signature).await;
     assert_eq!(rejection, Rejection::StaleTimestamp);
@@ -111,10 +116,7 @@ async fn epoch_and_far_future_timestamps_are_refused() {
             Utc::now() + chrono::Duration::minutes(2),
         ),
     );
-    assert!(receiver
-        .accept(&head_of(&soon.body, &soon.signature), one_chunk(&soon.body))
-        .await
-        .is_ok());
+    assert!(accepts(&receiver, &soon).await);
 }
 
 #[tokio::test]
@@ -167,13 +169,7 @@ async fn a_declared_length_over_the_budget_is_503_before_a_byte_is_read() {
     assert_eq!((answer.status(), rejection), (503, Rejection::Overloaded));
     assert!(answer.retry_after().is_some());
     // A small delivery still gets through meanwhile.
-    assert!(receiver
-        .accept(
-            &head_of(&request.body, &request.signature),
-            one_chunk(&request.body)
-        )
-        .await
-        .is_ok());
+    assert!(accepts(&receiver, &request).await);
 }
 
 #[tokio::test]
@@ -203,13 +199,7 @@ async fn bodies_in_flight_share_the_budget_and_give_it_back() {
         .unwrap_err();
     assert_eq!(rejection, Rejection::Overloaded);
     // The provider's small delivery gets through.
-    assert!(receiver
-        .accept(
-            &head_of(&request.body, &request.signature),
-            one_chunk(&request.body)
-        )
-        .await
-        .is_ok());
+    assert!(accepts(&receiver, &request).await);
     drop(sender);
     assert!(slow.await.unwrap().is_err());
     assert_eq!(receiver.body_budget().in_use(), 0);
