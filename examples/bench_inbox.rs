@@ -18,17 +18,15 @@
 //! reach the handler: the `LISTEN`/`NOTIFY` path.
 
 use std::{
-    convert::Infallible,
     error::Error,
     sync::atomic::{AtomicU64, Ordering},
     time::{Duration, Instant},
 };
 
 use axum::{routing::post, Router};
-use bytes::Bytes;
 use quickassist_webhooks::{
-    receive::{Intake, Receiver, RequestHead},
-    testing::{sample, SignedRequest},
+    receive::{Intake, Receiver},
+    testing::{self, sample, SignedRequest},
     Event, Secret, Verifier, SIGNATURE_HEADER,
 };
 use quickassist_webhooks_postgres::{handler_fn, test_server::PostgresServer, Inbox, Worker};
@@ -182,20 +180,12 @@ async fn pickup(inbox: &Inbox, samples: usize) -> Result<(), Box<dyn Error>> {
     )
     .poll_interval(Duration::from_secs(3600))
     .spawn();
-    let secret = Secret::from(SECRET);
-    let receiver = Receiver::verify_only(Verifier::new(SECRET));
     let mut latencies = Vec::with_capacity(samples);
     for n in 0..samples {
-        let request = SignedRequest::new(
-            &secret,
-            &sample(Event::MESSAGE_DELIVERED, &format!("whk_pickup_{n}")),
-        );
-        let head = RequestHead::new(None, [request.signature.as_bytes()]);
-        let body = futures_util::stream::iter([Ok::<_, Infallible>(Bytes::from(request.body))]);
-        let delivery = receiver
-            .accept(&head, body)
-            .await
-            .map_err(|r| r.to_string())?;
+        let delivery = testing::delivery(&sample(
+            Event::MESSAGE_DELIVERED,
+            &format!("whk_pickup_{n}"),
+        ));
         // Let the worker go idle again.
         tokio::time::sleep(Duration::from_millis(20)).await;
         let stored = Instant::now();

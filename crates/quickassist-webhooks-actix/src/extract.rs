@@ -5,11 +5,11 @@ use std::ops::Deref;
 use actix_web::{
     dev::Payload, web, FromRequest, HttpMessage, HttpRequest, HttpResponse, ResponseError,
 };
-use futures_util::{future::LocalBoxFuture, StreamExt};
+use futures_util::future::LocalBoxFuture;
 use quickassist_webhooks::{
-    receive::{parse_verified, Answer, Receiver},
+    receive::{Answer, Receiver, VerifiedDelivery},
     rejection::Rejection,
-    Envelope, Event, Verification, Verifier,
+    Envelope, Event, Verifier,
 };
 use serde::de::DeserializeOwned;
 
@@ -17,8 +17,10 @@ use crate::{middleware::request_head, response::answer_response};
 
 /// Extracts the verified [`Envelope`] of a webhook delivery.
 ///
-/// Behind [`Webhooks`](crate::Webhooks) it takes the envelope the middleware parsed (with
-/// your own event type `E`, the verified payload is parsed into it). Used without the
+/// Behind [`Webhooks`](crate::Webhooks) it takes the envelope from the
+/// [`VerifiedDelivery`] the middleware put in the request extensions (with your own event
+/// type `E`, the signed bytes are parsed into it); only the pipeline makes one, so nothing
+/// another middleware inserts passes for a verified delivery. Used without the
 /// middleware, it verifies the request itself with a [`Receiver`] or a [`Verifier`]
 /// registered as app data (`App::new().app_data(web::Data::new(verifier))`); it does not
 /// de-duplicate then.
@@ -65,30 +67,23 @@ impl<E: DeserializeOwned + 'static> FromRequest for Webhook<E> {
     type Future = LocalBoxFuture<'static, Result<Self, WebhookRejection>>;
 
     fn from_request(request: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        if let Some(envelope) = request.extensions_mut().remove::<Envelope<E>>() {
-            return Box::pin(std::future::ready(Ok(Self(envelope))));
+        // Only the pipeline makes a `VerifiedDelivery`: finding one means the middleware
+        // verified this request, whatever else another middleware inserted.
+        if let Some(verified) = request.extensions_mut().remove::<VerifiedDelivery>() {
+            let envelope = verified.into_envelope().map(Self).map_err(Into::into);
+            return Box::pin(std::future::ready(envelope));
         }
-        // Extensions cannot come from the wire: `Verification` means the middleware verified
-        // the payload, which it left as the request's payload.
-        let verified = request.extensions().get::<Verification>().is_some();
         let receiver = configured_receiver(request);
         let head = receiver
             .as_ref()
             .map(|receiver| request_head(receiver, request));
-        let mut payload = payload.take();
+        let payload = payload.take();
         Box::pin(async move {
-            if verified {
-                let mut body = web::BytesMut::new();
-                while let Some(chunk) = payload.next().await {
-                    body.extend_from_slice(&chunk.map_err(|_| Rejection::BodyReadFailed)?);
-                }
-                return Ok(Self(parse_verified(&body)?));
-            }
             let (Some(receiver), Some(head)) = (receiver, head) else {
                 return Err(Rejection::NotConfigured.into());
             };
-            let delivery = receiver.accept(&head, payload).await?;
-            Ok(Self(delivery.into_envelope()?))
+            let verified = receiver.accept(&head, payload).await?;
+            Ok(Self(verified.into_envelope()?))
         })
     }
 }

@@ -11,3 +11,5 @@ pub use extract::{Webhook, WebhookRejection};
 pub use middleware::Webhooks;
 #[doc(hidden)]
 pub use middleware::WebhooksMiddleware;
+/// The proof the middleware puts in the request extensions; from the core crate.
+pub use quickassist_webhooks::receive::VerifiedDelivery;

@@ -13,7 +13,7 @@ use actix_web::{
 };
 use futures_util::future::LocalBoxFuture;
 use quickassist_webhooks::{
-    receive::{Delivery, Received, Receiver, RequestHead},
+    receive::{Received, Receiver, RequestHead, VerifiedDelivery},
     SIGNATURE_HEADER,
 };
 
@@ -24,8 +24,9 @@ use crate::response::answer_response;
 /// 400), duplicates (200 + `x-webhook-duplicate: true`), in-flight copies (409 +
 /// `Retry-After`) and an unavailable store (503) are answered without calling the handler;
 /// a first delivery reaches it with the verified bytes as its payload and the
-/// [`Envelope`](quickassist_webhooks::Envelope) and
-/// [`Verification`](quickassist_webhooks::Verification) in its extensions.
+/// [`VerifiedDelivery`] (and, for a receiver of many accounts, the
+/// [`AccountId`](quickassist_webhooks::accounts::AccountId)) in its extensions: what the
+/// [`Webhook`](crate::Webhook) extractor reads.
 ///
 /// A 2xx from the handler completes the delivery; any other status, an error or a client
 /// that went away before it answered releases it, so the provider's retry is processed.
@@ -124,17 +125,15 @@ where
         let head = request_head(&receiver, request.request());
         let payload = request.take_payload();
         Box::pin(async move {
-            let call = |request: ServiceRequest, delivery: Delivery| {
+            let call = |mut request: ServiceRequest, delivery: VerifiedDelivery| {
+                request.set_payload(delivery.body.clone().into());
                 {
                     let mut extensions = request.extensions_mut();
-                    extensions.insert(delivery.envelope);
-                    extensions.insert(delivery.verification);
-                    if let Some(account) = delivery.account {
-                        extensions.insert(account);
+                    if let Some(account) = &delivery.account {
+                        extensions.insert(account.clone());
                     }
+                    extensions.insert(delivery);
                 }
-                let mut request = request;
-                request.set_payload(delivery.body.into());
                 service.call(request)
             };
             let status = |response: &ServiceResponse<B>| response.status().as_u16();

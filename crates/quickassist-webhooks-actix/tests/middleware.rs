@@ -20,10 +20,10 @@ use quickassist_webhooks::{
         StoreFuture,
     },
     testing::{sample, SignedRequest},
-    Envelope, Event, Secret, Verification, Verifier, SIGNATURE_HEADER,
+    Envelope, Event, Secret, Verifier, SIGNATURE_HEADER,
 };
 use quickassist_webhooks::{receive::Receiver, rejection::Rejection};
-use quickassist_webhooks_actix::{Webhook, Webhooks};
+use quickassist_webhooks_actix::{VerifiedDelivery, Webhook, Webhooks};
 
 const SECRET: &str = "whsec_actix_tests";
 const PATH: &str = "/webhooks/thequickassist";
@@ -267,14 +267,13 @@ async fn handler_gets_the_verified_bytes_the_envelope_and_the_verification() {
             web::resource(PATH)
                 .wrap(webhooks(Verifier::new("old").with_secret(SECRET)))
                 .route(web::post().to(
-                    move |envelope: web::ReqData<Envelope>,
-                          info: web::ReqData<Verification>,
-                          body: web::Bytes| {
+                    move |verified: web::ReqData<VerifiedDelivery>, body: web::Bytes| {
                         let counter = Arc::clone(&counter);
                         let expected = expected.clone();
                         async move {
-                            assert_eq!(envelope.webhook_id, "whk_separate");
-                            assert_eq!(info.key_index, 1);
+                            assert_eq!(verified.envelope.webhook_id, "whk_separate");
+                            assert_eq!(verified.verification.key_index, 1);
+                            assert_eq!(verified.body, expected);
                             assert_eq!(body, expected);
                             counter.fetch_add(1, Ordering::SeqCst);
                             HttpResponse::NoContent().finish()
@@ -343,4 +342,46 @@ async fn extractor_through_an_app_without_middleware() {
         test::call_service(&app, forged).await.status(),
         StatusCode::UNAUTHORIZED
     );
+}
+
+#[actix_web::test]
+async fn a_forged_envelope_and_verification_in_the_extensions_are_not_trusted() {
+    use actix_web::{dev::Service as _, HttpMessage as _};
+    use quickassist_webhooks::{SignedForm, Verification};
+
+    // Some other middleware dresses a request with a wrong signature up as verified: the
+    // envelope, a `Verification` and a delivery, all inserted by hand.
+    let forging = |with_verifier: bool| {
+        let app = App::new().route(
+            PATH,
+            web::post().to(|Webhook(envelope): Webhook| async move {
+                HttpResponse::Ok().body(envelope.webhook_id)
+            }),
+        );
+        let app = if with_verifier {
+            app.app_data(web::Data::new(Verifier::new(SECRET)))
+        } else {
+            app
+        };
+        app.wrap_fn(|request, service| {
+            let forged = sample(Event::MESSAGE_READ, "whk_forged");
+            {
+                let mut extensions = request.extensions_mut();
+                extensions.insert(quickassist_webhooks::testing::delivery(&forged));
+                extensions.insert(forged);
+                extensions.insert(Verification {
+                    form: SignedForm::Raw,
+                    key_index: 0,
+                });
+            }
+            service.call(request)
+        })
+    };
+    let wrong = SignedRequest::raw(&Secret::from("not the secret"), signed("whk_x").body);
+    let app = test::init_service(forging(true)).await;
+    let response = test::call_service(&app, delivery(&wrong).to_request()).await;
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    let app = test::init_service(forging(false)).await;
+    let response = test::call_service(&app, delivery(&wrong).to_request()).await;
+    assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
 }

@@ -5,14 +5,11 @@
 
 mod common;
 
-use std::convert::Infallible;
-
-use bytes::Bytes;
 use common::{qa, stderr, stdout};
 use quickassist_webhooks::{
-    receive::{Intake, Receiver, RequestHead},
-    testing::{sample, SignedRequest},
-    Event, Secret, Verifier,
+    receive::Intake,
+    testing::{self, sample},
+    Event,
 };
 use quickassist_webhooks_postgres::{
     handler_fn,
@@ -29,12 +26,8 @@ async fn inbox_with_three() -> (PostgresServer, Inbox) {
         .unwrap();
     let inbox = Inbox::connect(&server.url()).await.unwrap();
     inbox.migrate().await.unwrap();
-    let receiver = Receiver::verify_only(Verifier::new("s"));
     let store = async |id: &str| {
-        let request = SignedRequest::new(&Secret::from("s"), &sample(Event::MESSAGE_READ, id));
-        let head = RequestHead::new(None, [request.signature.as_bytes()]);
-        let body = futures_util::stream::iter([Ok::<_, Infallible>(Bytes::from(request.body))]);
-        let delivery = receiver.accept(&head, body).await.unwrap();
+        let delivery = testing::delivery(&sample(Event::MESSAGE_READ, id));
         inbox.store(&delivery).await.unwrap();
     };
     store("whk_dead").await;

@@ -16,7 +16,7 @@ use quickassist_webhooks_postgres::{test_server::PostgresServer, Inbox};
 #[tokio::test(flavor = "multi_thread")]
 async fn first_copy_is_stored_and_the_next_is_already_stored() {
     let (_server, inbox) = inbox().await;
-    let delivery = delivery("whk_one").await;
+    let delivery = delivery("whk_one");
     assert_eq!(inbox.store(&delivery).await.unwrap(), Stored::New);
     assert_eq!(inbox.store(&delivery).await.unwrap(), Stored::AlreadyStored);
     let (event, form, body, key): (String, String, Vec<u8>, Option<String>) = sqlx::query_as(
@@ -35,7 +35,7 @@ async fn first_copy_is_stored_and_the_next_is_already_stored() {
 #[tokio::test(flavor = "multi_thread")]
 async fn sixty_four_simultaneous_copies_store_one_row() {
     let (_server, inbox) = inbox().await;
-    let delivery = Arc::new(delivery("whk_64").await);
+    let delivery = Arc::new(delivery("whk_64"));
     let copies = (0..64).map(|_| {
         let (inbox, delivery) = (inbox.clone(), Arc::clone(&delivery));
         tokio::spawn(async move { inbox.store(&delivery).await.unwrap() })
@@ -52,7 +52,7 @@ async fn sixty_four_simultaneous_copies_store_one_row() {
 #[tokio::test(flavor = "multi_thread")]
 async fn stopped_database_is_an_error_and_the_retry_after_restart_is_stored() {
     let (mut server, inbox) = inbox().await;
-    let delivery = delivery("whk_outage").await;
+    let delivery = delivery("whk_outage");
     server.stop();
     assert!(inbox.store(&delivery).await.is_err());
     tokio::task::spawn_blocking(move || server.restart().map(|()| server))
@@ -107,7 +107,7 @@ fn cluster_keeps_its_rows_across_a_restart() {
     runtime.block_on(async {
         let inbox = Inbox::connect(&url).await.unwrap();
         inbox.migrate().await.unwrap();
-        inbox.store(&delivery("whk_kept").await).await.unwrap();
+        inbox.store(&delivery("whk_kept")).await.unwrap();
         inbox.pool().close().await;
     });
     server.restart().unwrap();
@@ -122,15 +122,15 @@ async fn simultaneous_deliveries_share_commits_and_each_gets_its_own_answer() {
     let (_server, inbox) = inbox().await;
     // 50 stored before; then, all at once: those 50 again, and 400 new ones twice each.
     for n in 0..50 {
-        let stored = inbox.store(&delivery(&format!("whk_old_{n}")).await).await;
+        let stored = inbox.store(&delivery(&format!("whk_old_{n}"))).await;
         assert_eq!(stored.unwrap(), Stored::New);
     }
     let mut deliveries = Vec::new();
     for n in 0..50 {
-        deliveries.push(delivery(&format!("whk_old_{n}")).await);
+        deliveries.push(delivery(&format!("whk_old_{n}")));
     }
     for n in 0..400 {
-        let new = delivery(&format!("whk_new_{n}")).await;
+        let new = delivery(&format!("whk_new_{n}"));
         deliveries.push(new.clone());
         deliveries.push(new);
     }
@@ -173,10 +173,10 @@ async fn a_row_the_database_refuses_fails_alone_not_the_deliveries_sharing_its_s
     let (_server, inbox) = inbox().await;
     // PostgreSQL text cannot hold U+0000: a (signed, valid JSON) webhookId with one is
     // refused by the database, whichever statement it is in.
-    let refused = delivery("whk_\u{0}_refused").await;
+    let refused = delivery("whk_\u{0}_refused");
     let mut tasks = Vec::new();
     for n in 0..50 {
-        let (fine, delivery) = (inbox.clone(), delivery(&format!("whk_fine_{n}")).await);
+        let (fine, delivery) = (inbox.clone(), delivery(&format!("whk_fine_{n}")));
         tasks.push(tokio::spawn(async move { fine.insert(&delivery).await }));
         if n == 25 {
             let (bad, refused) = (inbox.clone(), refused.clone());
@@ -202,7 +202,7 @@ async fn a_row_the_database_refuses_fails_alone_not_the_deliveries_sharing_its_s
 #[tokio::test(flavor = "multi_thread")]
 async fn template_events_are_ordered_by_their_template() {
     let (_server, inbox) = inbox().await;
-    let update = delivery_of(&sample(Event::TEMPLATE_STATUS_UPDATE, "whk_template")).await;
+    let update = delivery_of(&sample(Event::TEMPLATE_STATUS_UPDATE, "whk_template"));
     inbox.store(&update).await.unwrap();
     let key: Option<String> = sqlx::query_scalar(
         "SELECT ordering_key FROM quickassist_webhook_inbox WHERE webhook_id = 'whk_template'",

@@ -26,7 +26,7 @@ fn each_attempt_is_counted_by_outcome_with_the_lag_and_the_handler_duration() {
         runtime.block_on(async {
             let (_server, inbox) = inbox().await;
             for webhook_id in ["whk_ok", "whk_doomed"] {
-                inbox.store(&delivery(webhook_id).await).await.unwrap();
+                inbox.store(&delivery(webhook_id)).await.unwrap();
             }
             let worker = Worker::new(
                 inbox.clone(),

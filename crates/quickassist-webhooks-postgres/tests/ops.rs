@@ -12,7 +12,7 @@ use quickassist_webhooks_postgres::{handler_fn, Selection, Status, Worker};
 async fn retention_deletes_only_processed_rows_older_than_the_age() {
     let (_server, inbox) = inbox().await;
     for id in ["whk_old", "whk_other"] {
-        inbox.store(&delivery(id).await).await.unwrap();
+        inbox.store(&delivery(id)).await.unwrap();
     }
     Worker::new(inbox.clone(), handler_fn(|_, _| Box::pin(async { Ok(()) })))
         .batch_size(1)
@@ -45,7 +45,7 @@ async fn retention_deletes_only_processed_rows_older_than_the_age() {
 async fn replay_and_retry_by_range_and_by_id() {
     let (_server, inbox) = inbox().await;
     for id in ["whk_a", "whk_b"] {
-        inbox.store(&delivery(id).await).await.unwrap();
+        inbox.store(&delivery(id)).await.unwrap();
     }
     Worker::new(inbox.clone(), handler_fn(|_, _| Box::pin(async { Ok(()) })))
         .process_batch()

@@ -242,7 +242,7 @@ async fn in_the_workers_transaction_a_failed_attempt_is_applied_again_on_the_ret
         status_event("msg_x", "whk_read", "read", 2),
         status_event("msg_x", "whk_delivered", "delivered", 1),
     ] {
-        inbox.store(&delivery_of(&envelope).await).await.unwrap();
+        inbox.store(&delivery_of(&envelope)).await.unwrap();
     }
     let failures = Arc::new(AtomicUsize::new(0));
     let worker = Worker::new(
@@ -294,7 +294,7 @@ async fn shuffled_status_events_through_four_tasks_leave_each_message_at_its_gre
     }
     rng.shuffle(&mut envelopes);
     for envelope in &envelopes {
-        inbox.store(&delivery_of(envelope).await).await.unwrap();
+        inbox.store(&delivery_of(envelope)).await.unwrap();
     }
     let worker = Worker::new(
         inbox.clone(),

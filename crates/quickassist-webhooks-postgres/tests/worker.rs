@@ -65,7 +65,7 @@ fn failing(
 async fn handler_failing_twice_is_processed_once_after_three_attempts() {
     let (_server, inbox) = inbox().await;
     sqlx::query(HANDLED).execute(inbox.pool()).await.unwrap();
-    inbox.store(&delivery("whk_flaky").await).await.unwrap();
+    inbox.store(&delivery("whk_flaky")).await.unwrap();
     let calls = Arc::new(AtomicUsize::new(0));
     let running = Worker::new(
         inbox.clone(),
@@ -89,7 +89,7 @@ async fn handler_failing_twice_is_processed_once_after_three_attempts() {
 async fn handler_always_failing_is_dead_then_processed_after_retry() {
     let (_server, inbox) = inbox().await;
     sqlx::query(HANDLED).execute(inbox.pool()).await.unwrap();
-    inbox.store(&delivery("whk_doomed").await).await.unwrap();
+    inbox.store(&delivery("whk_doomed")).await.unwrap();
     let failures = Arc::new(AtomicUsize::new(usize::MAX));
     let calls = Arc::new(AtomicUsize::new(0));
     let running = Worker::new(inbox.clone(), failing(failures.clone(), calls.clone()))
@@ -144,7 +144,7 @@ async fn new_deliveries_are_picked_up_through_notify_without_polling() {
     // them): a lost or missing notification leaves a delivery unhandled for an hour.
     for n in 0..5 {
         let webhook_id = format!("whk_notified_{n}");
-        inbox.store(&delivery(&webhook_id).await).await.unwrap();
+        inbox.store(&delivery(&webhook_id)).await.unwrap();
         let handled = tokio::time::timeout(Duration::from_secs(20), picked_up.recv())
             .await
             .expect("picked up through NOTIFY, not by polling");
@@ -157,7 +157,7 @@ async fn new_deliveries_are_picked_up_through_notify_without_polling() {
 async fn hung_handler_times_out_and_is_processed_on_the_next_attempt() {
     let (_server, inbox) = inbox().await;
     sqlx::query(HANDLED).execute(inbox.pool()).await.unwrap();
-    inbox.store(&delivery("whk_hung").await).await.unwrap();
+    inbox.store(&delivery("whk_hung")).await.unwrap();
     let calls = Arc::new(AtomicUsize::new(0));
     let counter = Arc::clone(&calls);
     let running = Worker::new(
@@ -199,7 +199,7 @@ async fn hung_handler_times_out_and_is_processed_on_the_next_attempt() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_timed_out_attempt_says_so_in_last_error() {
     let (_server, inbox) = inbox().await;
-    inbox.store(&delivery("whk_slow").await).await.unwrap();
+    inbox.store(&delivery("whk_slow")).await.unwrap();
     let worker = Worker::new(
         inbox.clone(),
         handler_fn(|_delivery, _tx| Box::pin(std::future::pending())),
@@ -237,7 +237,7 @@ async fn ordered_workers_handle_one_message_in_signed_order() {
     for second in &seconds {
         for message in ["msg_a", "msg_b"] {
             let envelope = event(message, &format!("whk_{message}_{second:02}"), *second);
-            inbox.store(&delivery_of(&envelope).await).await.unwrap();
+            inbox.store(&delivery_of(&envelope)).await.unwrap();
         }
     }
     let seen = Arc::new(Mutex::new(Vec::new()));
@@ -278,7 +278,7 @@ async fn shutdown_finishes_the_batch_in_hand() {
     let (_server, inbox) = inbox().await;
     for n in 0..8 {
         inbox
-            .store(&delivery(&format!("whk_batch_{n}")).await)
+            .store(&delivery(&format!("whk_batch_{n}")))
             .await
             .unwrap();
     }
@@ -373,7 +373,7 @@ fn wait_line(child: &mut std::process::Child, prefix: &str) -> String {
 async fn worker_killed_mid_handler_processes_exactly_once_after_restart() {
     let (server, inbox) = inbox().await;
     sqlx::query(HANDLED).execute(inbox.pool()).await.unwrap();
-    inbox.store(&delivery("whk_killed").await).await.unwrap();
+    inbox.store(&delivery("whk_killed")).await.unwrap();
     let url = server.url();
     let mut doomed = worker_child(&url, "hang");
     let mut doomed = tokio::task::spawn_blocking(move || {

@@ -9,9 +9,9 @@ use axum::{
 use futures_util::TryStreamExt;
 use http_body_util::BodyDataStream;
 use quickassist_webhooks::{
-    receive::{parse_verified, Answer, Receiver},
+    receive::{Answer, Receiver, VerifiedDelivery},
     rejection::Rejection,
-    Envelope, Event, Verification, Verifier,
+    Envelope, Event, Verifier,
 };
 use serde::de::DeserializeOwned;
 
@@ -19,9 +19,11 @@ use crate::{response::answer_response, service::request_head};
 
 /// Extracts the verified [`Envelope`] of a webhook delivery.
 ///
-/// - Behind [`WebhooksLayer`](crate::WebhooksLayer), it takes the envelope the layer parsed
-///   from the request extensions: nothing is verified or parsed twice, and the router needs
-///   no state. (For your own event type `E`, it parses the already verified body.)
+/// - Behind [`WebhooksLayer`](crate::WebhooksLayer), it takes the envelope from the
+///   [`VerifiedDelivery`] the layer put in the request extensions: nothing is verified or
+///   parsed twice, and the router needs no state. (For your own event type `E`, it parses
+///   the signed bytes.) Only the pipeline makes a `VerifiedDelivery`, so nothing another
+///   middleware inserts passes for a verified delivery.
 /// - Without the layer, it reads, bounds, verifies and parses the request itself, with a
 ///   [`Receiver`] or a [`Verifier`] put in the request extensions by an
 ///   [`Extension`](axum::Extension) layer. It does not de-duplicate: that needs the layer.
@@ -87,28 +89,21 @@ where
 
     async fn from_request(mut request: Request, _state: &S) -> Result<Self, Self::Rejection> {
         let extensions = request.extensions_mut();
-        if let Some(envelope) = extensions.remove::<Envelope<E>>() {
-            return Ok(Self(envelope));
+        // Only the pipeline makes a `VerifiedDelivery`: finding one means the layer verified
+        // this request, whatever else a middleware inserted.
+        if let Some(verified) = extensions.remove::<VerifiedDelivery>() {
+            return Ok(Self(verified.into_envelope()?));
         }
-        // Extensions cannot come from the wire: `Verification` means the layer verified the
-        // body, which it left as the request body.
-        let verified_by_layer = extensions.get::<Verification>().is_some();
         let receiver = extensions.get::<Receiver>().cloned().or_else(|| {
             let verifier = extensions.get::<Verifier>()?.clone();
             Some(Receiver::verify_only(verifier))
         });
-        let (parts, body) = request.into_parts();
-        if verified_by_layer {
-            let bytes = axum::body::to_bytes(body, usize::MAX)
-                .await
-                .map_err(|_| Rejection::BodyReadFailed)?;
-            return Ok(Self(parse_verified(&bytes)?));
-        }
         let receiver = receiver.ok_or(Rejection::NotConfigured)?;
+        let (parts, body) = request.into_parts();
         let head = request_head(&receiver, &parts, &body);
         let chunks = BodyDataStream::new(body).map_err(axum::Error::into_inner);
-        let delivery = receiver.accept(&head, chunks).await?;
-        Ok(Self(delivery.into_envelope()?))
+        let verified = receiver.accept(&head, chunks).await?;
+        Ok(Self(verified.into_envelope()?))
     }
 }
 

@@ -19,4 +19,6 @@ pub use body::{ResponseBody, VerifiedBody};
 pub use extract::{Webhook, WebhookRejection};
 pub use future::ResponseFuture;
 pub use layer::WebhooksLayer;
+/// The proof the middleware puts in the request extensions; from the core crate.
+pub use quickassist_webhooks::receive::VerifiedDelivery;
 pub use service::Webhooks;

@@ -7,7 +7,7 @@ use http::{header::CONTENT_LENGTH, Request, Response};
 use http_body::Body;
 use http_body_util::BodyDataStream;
 use quickassist_webhooks::{
-    receive::{Received, Receiver, RequestHead},
+    receive::{Received, Receiver, RequestHead, VerifiedDelivery},
     SIGNATURE_HEADER,
 };
 use tower_service::Service;
@@ -27,8 +27,10 @@ pub(crate) type BoxError = Box<dyn std::error::Error + Send + Sync>;
 /// 400), duplicates (200 + `x-webhook-duplicate: true`), in-flight copies (409 +
 /// `Retry-After`) and an unavailable store (503) are answered without calling the inner
 /// service; a first delivery reaches it with the verified bytes as its body
-/// ([`VerifiedBody`]) and the [`Envelope`](quickassist_webhooks::Envelope) and
-/// [`Verification`](quickassist_webhooks::Verification) in its extensions.
+/// ([`VerifiedBody`]) and the
+/// [`VerifiedDelivery`] (and, for a receiver of many accounts, the
+/// [`AccountId`](quickassist_webhooks::accounts::AccountId)) in its extensions: what the
+/// [`Webhook`](crate::Webhook) extractor reads.
 ///
 /// A 2xx from the inner service completes the delivery; any other status, an error, a
 /// panic or a dropped future releases it, so the provider's retry is processed. Every
@@ -96,14 +98,13 @@ where
             let (parts, body) = request.into_parts();
             let head = request_head(&receiver, &parts, &body);
             let chunks = BodyDataStream::new(body).map_err(Into::<BoxError>::into);
-            let call = |mut parts: http::request::Parts,
-                        delivery: quickassist_webhooks::receive::Delivery| {
-                parts.extensions.insert(delivery.envelope);
-                parts.extensions.insert(delivery.verification);
-                if let Some(account) = delivery.account {
-                    parts.extensions.insert(account);
+            let call = |mut parts: http::request::Parts, delivery: VerifiedDelivery| {
+                let body = VerifiedBody::new(delivery.body.clone());
+                if let Some(account) = &delivery.account {
+                    parts.extensions.insert(account.clone());
                 }
-                inner.call(Request::from_parts(parts, VerifiedBody::new(delivery.body)))
+                parts.extensions.insert(delivery);
+                inner.call(Request::from_parts(parts, body))
             };
             let status = |response: &Response<ResBody>| response.status().as_u16();
             match receiver.receive(parts, head, chunks, call, status).await {

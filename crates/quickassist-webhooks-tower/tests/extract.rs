@@ -22,7 +22,7 @@ use quickassist_webhooks::{
     testing::{provider_sample_time, sample, SignedRequest, PROVIDER_SAMPLE},
     Envelope, Event, Secret, SignedForm, Verification, Verifier,
 };
-use quickassist_webhooks_tower::{Webhook, WebhookRejection, WebhooksLayer};
+use quickassist_webhooks_tower::{VerifiedDelivery, Webhook, WebhookRejection, WebhooksLayer};
 use serde::Deserialize;
 use tower::ServiceExt;
 
@@ -110,35 +110,62 @@ async fn authentic_non_envelope_is_rejected_with_400() {
     assert_eq!(rejection.into_response().status(), StatusCode::BAD_REQUEST);
 }
 
-#[tokio::test]
-async fn takes_the_envelope_a_layer_left_without_verifying_again() {
-    // No signature at all: only a layer could have put the envelope there.
-    let mut request = request(&[], Body::empty());
-    let envelope = sample(Event::MESSAGE_READ, "whk_from_layer");
-    request.extensions_mut().insert(envelope.clone());
-    let Webhook(got) = Webhook::<Event>::from_request(verifying(request, verifier()), &())
-        .await
-        .unwrap();
-    assert_eq!(got, envelope);
-}
-
-#[tokio::test]
-async fn parses_a_custom_event_type_from_a_body_the_layer_verified() {
-    let signature = sign(&Secret::from("another secret"), PROVIDER_SAMPLE.as_bytes());
+/// A request with a wrong signature that some other middleware dressed up as verified: the
+/// envelope, a `Verification` and the verified body, all inserted by hand.
+fn forged() -> Request<Body> {
+    let signature = sign(&Secret::from("not the secret"), PROVIDER_SAMPLE.as_bytes());
     let mut request = request(&[&signature], Body::from(PROVIDER_SAMPLE));
-    request.extensions_mut().insert(Verification {
+    let extensions = request.extensions_mut();
+    extensions.insert(sample(Event::MESSAGE_READ, "whk_forged"));
+    extensions.insert(Verification {
         form: SignedForm::Raw,
         key_index: 0,
     });
-    let Webhook(envelope) = Webhook::<Mine>::from_request(verifying(request, verifier()), &())
+    extensions.insert(quickassist_webhooks::testing::delivery(&sample(
+        Event::MESSAGE_READ,
+        "whk_forged",
+    )));
+    request
+}
+
+#[tokio::test]
+async fn a_forged_envelope_and_verification_in_the_extensions_are_not_trusted() {
+    // With a verifier, the extractor verifies by itself and refuses the wrong signature.
+    let verifier = verifier().clock(provider_sample_time);
+    let rejection = Webhook::<Event>::from_request(verifying(forged(), verifier.clone()), &())
+        .await
+        .unwrap_err();
+    assert_eq!(rejection.0, Rejection::InvalidSignature);
+    let rejection = Webhook::<Mine>::from_request(verifying(forged(), verifier), &())
+        .await
+        .unwrap_err();
+    assert_eq!(rejection.0, Rejection::InvalidSignature);
+    // Without one, nothing proves the request was verified: 500, never the forged envelope.
+    let rejection = Webhook::<Event>::from_request(forged(), &())
+        .await
+        .unwrap_err();
+    assert_eq!(rejection.0, Rejection::NotConfigured);
+}
+
+#[tokio::test]
+async fn parses_a_custom_event_type_from_the_bytes_the_layer_verified() {
+    let receiver = Receiver::verify_only(verifier().clock(provider_sample_time));
+    let app = Router::new()
+        .route(
+            PATH,
+            post(|Webhook(envelope): Webhook<Mine>| async move {
+                let Mine::Delivered { message_id } = envelope.event;
+                message_id
+            }),
+        )
+        .layer(WebhooksLayer::new(receiver));
+    let signature = sign(&Secret::from(SECRET), PROVIDER_SAMPLE.as_bytes());
+    let response = app
+        .oneshot(request(&[&signature], Body::from(PROVIDER_SAMPLE)))
         .await
         .unwrap();
-    assert_eq!(
-        envelope.event,
-        Mine::Delivered {
-            message_id: "msg_123456789".into()
-        }
-    );
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(body_text(response).await, "msg_123456789");
 }
 
 #[tokio::test]
@@ -263,11 +290,15 @@ async fn webhook_layer_guards_only_the_webhook_route_and_method() {
 }
 
 #[tokio::test]
-async fn extension_envelope_works_behind_a_verifying_layer_without_state() {
+async fn extension_verified_delivery_works_behind_a_verifying_layer_without_state() {
     let app: Router = Router::new()
         .route(
             PATH,
-            post(|Extension(envelope): Extension<Envelope>| async move { envelope.webhook_id }),
+            post(
+                |Extension(verified): Extension<VerifiedDelivery>| async move {
+                    verified.envelope.webhook_id.clone()
+                },
+            ),
         )
         .layer(WebhooksLayer::new(Receiver::verify_only(verifier())));
     let response = app.oneshot(axum_request(&signed("whk_ext"))).await.unwrap();

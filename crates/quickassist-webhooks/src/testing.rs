@@ -14,7 +14,10 @@ use chrono::{DateTime, SubsecRound, Utc};
 use serde::Serialize;
 use serde_json::{json, Value};
 
-use crate::{canonical::canonicalize, sign, Envelope, Event, Secret};
+use crate::{
+    canonical::canonicalize, receive::Delivery, sign, Envelope, Event, Secret, SignedForm,
+    Verification,
+};
 
 /// A request body and the `x-webhook-signature` the provider would send with it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -157,6 +160,32 @@ pub const PROVIDER_SAMPLE: &str = r#"{"event":"message.delivered","timestamp":"2
 #[must_use]
 pub fn provider_sample_time() -> DateTime<Utc> {
     DateTime::from_timestamp(1_705_314_600, 0).unwrap_or_default()
+}
+
+/// A [`Delivery`] of `envelope`, as the pipeline would hand it on after verifying its
+/// compact body with the first secret: for testing a store, an inbox or a handler without
+/// running a request through a receiver.
+///
+/// It is only a [`Delivery`]: the proof an extractor trusts,
+/// [`VerifiedDelivery`](crate::receive::VerifiedDelivery), comes from the pipeline alone.
+///
+/// ```
+/// use quickassist_webhooks::testing::{delivery, sample};
+///
+/// let delivery = delivery(&sample("message.delivered", "whk_1"));
+/// assert_eq!(delivery.envelope.webhook_id, "whk_1");
+/// assert!(delivery.body.starts_with(b"{\"event\":\"message.delivered\""));
+/// assert_eq!(delivery.account, None);
+/// ```
+#[must_use]
+pub fn delivery(envelope: &Envelope) -> Delivery {
+    // An `Envelope` always serializes: its fields are strings, a timestamp and JSON values.
+    let body = serde_json::to_vec(envelope).unwrap_or_default();
+    let verification = Verification {
+        form: SignedForm::Raw,
+        key_index: 0,
+    };
+    Delivery::new(body.into(), envelope.clone(), verification, None)
 }
 
 #[cfg(test)]

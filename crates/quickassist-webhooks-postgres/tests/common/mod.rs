@@ -1,16 +1,12 @@
 //! Shared by the crate's integration tests: a throwaway cluster, deliveries, counters.
 #![allow(dead_code, unreachable_pub)]
 
-use std::{
-    convert::Infallible,
-    time::{Duration, Instant},
-};
+use std::time::{Duration, Instant};
 
-use bytes::Bytes;
 use quickassist_webhooks::{
-    receive::{Delivery, Receiver, RequestHead},
-    testing::{sample, SignedRequest},
-    Envelope, Event, Secret, Verifier,
+    receive::Delivery,
+    testing::{self, sample},
+    Envelope, Event,
 };
 use quickassist_webhooks_postgres::{test_server::PostgresServer, Inbox};
 
@@ -27,22 +23,14 @@ pub async fn inbox() -> (PostgresServer, Inbox) {
     (server, inbox)
 }
 
-/// A verified delivery of `envelope`, as the receiver hands it to the intake (whenever it
-/// is stamped: these tests replay history).
-pub async fn delivery_of(envelope: &Envelope) -> Delivery {
-    let request = SignedRequest::new(&Secret::from(SECRET), envelope);
-    let receiver = Receiver::verify_only(Verifier::new(SECRET).without_timestamp_tolerance());
-    let head = RequestHead::new(None, [request.signature.as_bytes()]);
-    let body = futures_util::stream::iter([Ok::<_, Infallible>(Bytes::from(request.body))]);
-    receiver
-        .accept(&head, body)
-        .await
-        .expect("a valid delivery")
+/// A verified delivery of `envelope`, as the receiver hands it to the intake.
+pub fn delivery_of(envelope: &Envelope) -> Delivery {
+    testing::delivery(envelope)
 }
 
 /// A verified `message.delivered` delivery with id `webhook_id`.
-pub async fn delivery(webhook_id: &str) -> Delivery {
-    delivery_of(&sample(Event::MESSAGE_DELIVERED, webhook_id)).await
+pub fn delivery(webhook_id: &str) -> Delivery {
+    delivery_of(&sample(Event::MESSAGE_DELIVERED, webhook_id))
 }
 
 /// Rows in the inbox with `status`.

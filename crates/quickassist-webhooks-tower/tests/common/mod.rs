@@ -107,8 +107,11 @@ impl Recorder {
         tower::service_fn(move |request: Request<B>| {
             let seen = Arc::clone(&seen);
             async move {
-                let envelope = request.extensions().get().cloned();
-                let verification = request.extensions().get().copied();
+                let verified = request
+                    .extensions()
+                    .get::<quickassist_webhooks::receive::VerifiedDelivery>();
+                let envelope = verified.map(|verified| verified.envelope.clone());
+                let verification = verified.map(|verified| verified.verification);
                 let body = request.into_body().collect().await.unwrap().to_bytes();
                 seen.lock().unwrap().push(Seen {
                     body,

@@ -1,13 +1,13 @@
 //! The receiving flow: head → body → verify → parse → admit → handler → settle → answer.
 
-use std::{any::Any, fmt::Display, future::Future, time::Instant};
+use std::{fmt::Display, future::Future, time::Instant};
 
 use bytes::{Buf, Bytes};
 use futures_core::Stream;
-use serde::de::DeserializeOwned;
 
 use super::{
     body::{read_chunks, BodyBuffer},
+    delivery::{Delivery, VerifiedDelivery},
     observe, Answer, Intake, Outcome, Receiver, RequestHead, Stored,
 };
 use crate::{
@@ -15,78 +15,8 @@ use crate::{
     event::{parse_envelope, PayloadError},
     idempotency::{Admission, DedupRejection},
     rejection::Rejection,
-    Envelope, Event, Verification, Verifier,
+    Envelope, Event, Verifier,
 };
-
-/// A delivery whose signature verified and whose body parsed: what the handler gets.
-///
-/// Integrations hand the handler [`body`](Self::body) as the request body (exactly the
-/// signed bytes) and put [`envelope`](Self::envelope) and
-/// [`verification`](Self::verification) in the request extensions.
-#[derive(Clone, Debug)]
-#[non_exhaustive]
-pub struct Delivery {
-    /// The signed bytes: the body as received, or its `JSON.stringify` form when that is
-    /// what verified ([`SignedForm::Canonical`](crate::SignedForm::Canonical)), so that
-    /// nothing the signature does not cover reaches the handler.
-    pub body: Bytes,
-    /// The parsed envelope.
-    pub envelope: Envelope<Event>,
-    /// Which form of the body and which secret matched.
-    pub verification: Verification,
-    /// The account it was verified for, for a receiver of many accounts (integrations put
-    /// it in the request extensions too).
-    pub account: Option<AccountId>,
-}
-
-impl Delivery {
-    /// The envelope with its event as `E`: moved out as is for [`Event`], parsed again from
-    /// the verified body for your own event type.
-    ///
-    /// # Errors
-    ///
-    /// [`Rejection::InvalidPayload`] (400) when the body is not an `Envelope<E>` (already
-    /// logged).
-    ///
-    /// ```
-    /// use quickassist_webhooks::{receive::{Receiver, RequestHead}, sign, testing::{provider_sample_time, PROVIDER_SAMPLE}, Envelope, Event, Secret, Verifier};
-    ///
-    /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
-    /// let receiver = Receiver::verify_only(Verifier::new("k").clock(provider_sample_time));
-    /// let signature = sign(&Secret::from("k"), PROVIDER_SAMPLE.as_bytes());
-    /// let body = futures_util::stream::iter([Ok::<_, std::convert::Infallible>(bytes::Bytes::from(PROVIDER_SAMPLE))]);
-    /// let delivery = receiver.accept(&RequestHead::new(None, [signature.as_bytes()]), body).await.unwrap();
-    /// let raw: Envelope<serde_json::Value> = delivery.into_envelope().unwrap();
-    /// assert_eq!(raw.event["event"], "message.delivered");
-    /// # });
-    /// ```
-    pub fn into_envelope<E: DeserializeOwned + 'static>(self) -> Result<Envelope<E>, Rejection> {
-        let typed: Box<dyn Any> = Box::new(self.envelope);
-        match typed.downcast::<Envelope<E>>() {
-            Ok(envelope) => Ok(*envelope),
-            Err(_) => parse_verified(&self.body),
-        }
-    }
-}
-
-/// Parses a body that a middleware already verified into an `Envelope<E>`: for extractors
-/// asked for an event type other than [`Event`].
-///
-/// # Errors
-///
-/// [`Rejection::InvalidPayload`] (400) when the body is not an `Envelope<E>` (already
-/// logged).
-///
-/// ```
-/// use quickassist_webhooks::{receive::parse_verified, testing::PROVIDER_SAMPLE, Envelope, Event};
-///
-/// let envelope: Envelope<Event> = parse_verified(PROVIDER_SAMPLE.as_bytes()).unwrap();
-/// assert_eq!(envelope.webhook_id, "whk_abc123");
-/// assert_eq!(parse_verified::<Event>(b"{}").unwrap_err().status(), 400);
-/// ```
-pub fn parse_verified<E: DeserializeOwned>(body: &[u8]) -> Result<Envelope<E>, Rejection> {
-    parse_envelope::<E>(body).map_err(|error| Refusal::invalid_payload(&error).reject())
-}
 
 /// What [`Receiver::receive`] did with a request.
 #[derive(Debug)]
@@ -147,7 +77,11 @@ impl Receiver {
         skip_all,
         fields(webhook_id, event, account)
     )]
-    pub async fn accept<S, D, E>(&self, head: &RequestHead, body: S) -> Result<Delivery, Rejection>
+    pub async fn accept<S, D, E>(
+        &self,
+        head: &RequestHead,
+        body: S,
+    ) -> Result<VerifiedDelivery, Rejection>
     where
         S: Stream<Item = Result<D, E>>,
         D: Buf,
@@ -193,7 +127,7 @@ impl Receiver {
         S: Stream<Item = Result<D, E>>,
         D: Buf,
         E: Display,
-        Call: FnOnce(Req, Delivery) -> Fut,
+        Call: FnOnce(Req, VerifiedDelivery) -> Fut,
         Fut: Future<Output = Result<Res, Err>>,
     {
         let delivery = match self.accept_in_span(&head, body).await {
@@ -212,7 +146,7 @@ impl Receiver {
             return Received::Answered {
                 request,
                 answer,
-                envelope: Some(delivery.envelope),
+                envelope: Some(delivery.into_delivery().envelope),
             };
         }
         let admission = match &self.config.dedup {
@@ -228,7 +162,7 @@ impl Receiver {
             Ok(Admission::Duplicate) => {
                 let webhook_id = Some(delivery.envelope.webhook_id.as_str());
                 let answer = observe::answered(Answer::duplicate(), webhook_id, None);
-                let envelope = Some(delivery.envelope);
+                let envelope = Some(delivery.into_delivery().envelope);
                 return Received::Answered {
                     request,
                     answer,
@@ -248,7 +182,7 @@ impl Receiver {
                         None,
                     ),
                 };
-                let envelope = Some(delivery.envelope);
+                let envelope = Some(delivery.into_delivery().envelope);
                 return Received::Answered {
                     request,
                     answer,
@@ -303,7 +237,7 @@ impl Receiver {
         &self,
         head: &RequestHead,
         body: S,
-    ) -> Result<Delivery, Refusal>
+    ) -> Result<VerifiedDelivery, Refusal>
     where
         S: Stream<Item = Result<D, E>>,
         D: Buf,
@@ -347,12 +281,12 @@ impl Receiver {
             parse_envelope::<Event>(&body).map_err(|error| Refusal::invalid_payload(&error))?;
         let account = account_verifier.and(head.account().cloned());
         observe::accepted(&envelope, account.as_ref());
-        Ok(Delivery {
+        Ok(VerifiedDelivery::new(Delivery::new(
             body,
             envelope,
             verification,
             account,
-        })
+        )))
     }
 
     /// For a receiver of many accounts, the verifier of the account the request names
@@ -374,7 +308,7 @@ impl Receiver {
 }
 
 /// A refusal before the delivery is trusted, with what to say about it in the log.
-struct Refusal {
+pub(super) struct Refusal {
     rejection: Rejection,
     detail: String,
 }
@@ -387,7 +321,7 @@ impl Refusal {
         }
     }
 
-    fn invalid_payload(error: &PayloadError) -> Self {
+    pub(super) fn invalid_payload(error: &PayloadError) -> Self {
         Self::new(
             Rejection::from(error),
             format_args!("{error} (at {})", error.path()),
@@ -400,7 +334,7 @@ impl Refusal {
     }
 
     /// Logs the refusal (its one event) and gives the rejection.
-    fn reject(self) -> Rejection {
+    pub(super) fn reject(self) -> Rejection {
         let rejection = self.rejection;
         self.answer();
         rejection

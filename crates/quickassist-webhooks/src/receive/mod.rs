@@ -68,6 +68,7 @@ mod answer;
 mod body;
 mod budget;
 mod builder;
+mod delivery;
 mod flow;
 mod head;
 mod intake;
@@ -80,7 +81,8 @@ pub use body::{
 };
 pub use budget::{BodyBudget, DEFAULT_BODY_BUDGET, SMALL_BODY};
 pub use builder::{Receiver, ReceiverBuilder};
-pub use flow::{parse_verified, Delivery, Received};
+pub use delivery::{Delivery, VerifiedDelivery};
+pub use flow::Received;
 pub use head::RequestHead;
 pub use intake::{Intake, IntakeError, IntakeFuture, Stored};
 pub use observe::{DELIVERIES_TOTAL, DELIVERY_LAG_SECONDS, HANDLER_DURATION_SECONDS};

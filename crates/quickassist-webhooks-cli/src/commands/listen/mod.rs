@@ -19,13 +19,13 @@ use axum::{
     routing::post,
     Extension, Router,
 };
-use bytes::Bytes;
+
 use quickassist_webhooks::{
     accounts::AccountId,
     canonical::canonicalize,
     idempotency::{Deduplicator, DEFAULT_DONE_TTL},
-    receive::Receiver,
-    Envelope, Secret, Verification, DEFAULT_MAX_BODY,
+    receive::{Delivery, Receiver, VerifiedDelivery},
+    Secret, DEFAULT_MAX_BODY,
 };
 use quickassist_webhooks_redis::RedisStore;
 use quickassist_webhooks_tower::{serve, WebhooksLayer};
@@ -235,11 +235,15 @@ async fn serve(args: ListenArgs, forward_to: Option<Url>) -> Outcome {
 /// The route's handler: runs once per verified, first-time delivery.
 async fn handle(
     State(forwarding): State<Forwarding>,
-    Extension(envelope): Extension<Envelope>,
-    Extension(verification): Extension<Verification>,
-    account: Option<Extension<AccountId>>,
-    body: Bytes,
+    Extension(verified): Extension<VerifiedDelivery>,
 ) -> Response {
+    let Delivery {
+        body,
+        envelope,
+        verification,
+        account,
+        ..
+    } = verified.into_delivery();
     match &forwarding.forward {
         None if print_event(&body).await => (
             StatusCode::OK,
@@ -258,7 +262,7 @@ async fn handle(
                 .into_response()
         }
         Some(forwarder) => {
-            let account = account.as_ref().map(|Extension(account)| account);
+            let account = account.as_ref();
             let secret = forwarding.secrets.signing(account, verification.key_index);
             match secret {
                 Some(secret) => {
