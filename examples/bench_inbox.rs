@@ -23,14 +23,14 @@ use std::{
     time::{Duration, Instant},
 };
 
-use axum::{routing::post, Router};
+use axum::{routing::post_service, Router};
 use quickassist_webhooks::{
     receive::{Intake, Receiver},
     testing::{self, sample, SignedRequest},
     Event, Secret, Verifier, SIGNATURE_HEADER,
 };
 use quickassist_webhooks_postgres::{handler_fn, test_server::PostgresServer, Inbox, Worker};
-use quickassist_webhooks_tower::WebhooksLayer;
+use quickassist_webhooks_tower::IntakeService;
 
 const SECRET: &str = "whsec_bench_inbox";
 static NEXT_ID: AtomicU64 = AtomicU64::new(0);
@@ -151,18 +151,16 @@ async fn database() -> Result<(PostgresServer, Inbox), Box<dyn Error>> {
     Ok((server, inbox))
 }
 
-/// The receiver on `listener`: axum + `WebhooksLayer` storing into `inbox`.
+/// The receiver on `listener`: axum + `IntakeService` storing into `inbox`.
 fn serve(
     listener: tokio::net::TcpListener,
     inbox: &Inbox,
     secret: &str,
 ) -> Result<(), Box<dyn Error>> {
-    let receiver = Receiver::builder(Verifier::new(secret))
-        .intake(inbox.clone())
-        .build()?;
+    let intake = Receiver::builder(Verifier::new(secret)).build_intake(inbox.clone())?;
     let app = Router::new().route(
         "/webhooks/thequickassist",
-        post(|| async {}).route_layer(WebhooksLayer::new(receiver)),
+        post_service(IntakeService::new(intake)),
     );
     tokio::spawn(async move { axum::serve(listener, app).await });
     Ok(())

@@ -14,10 +14,10 @@
 
 use std::{error::Error, io::Write, process::ExitCode};
 
-use axum::{routing::post, Router};
+use axum::{routing::post_service, Router};
 use quickassist_webhooks::{receive::Receiver, Verifier};
 use quickassist_webhooks_postgres::{handler_fn, Inbox, Worker};
-use quickassist_webhooks_tower::WebhooksLayer;
+use quickassist_webhooks_tower::IntakeService;
 
 fn env(name: &str) -> Result<String, Box<dyn Error>> {
     std::env::var(name).map_err(|_| format!("{name} is not set").into())
@@ -54,13 +54,11 @@ async fn run() -> Result<(), Box<dyn Error>> {
     )
     .spawn();
 
-    // The request path: verify, store, answer. The handler below never runs with an intake.
-    let receiver = Receiver::builder(Verifier::new(secret))
-        .intake(inbox)
-        .build()?;
+    // The request path: verify, store, answer; no handler.
+    let intake = Receiver::builder(Verifier::new(secret)).build_intake(inbox)?;
     let app = Router::new().route(
         "/webhooks/thequickassist",
-        post(|| async {}).route_layer(WebhooksLayer::new(receiver)),
+        post_service(IntakeService::new(intake)),
     );
     #[cfg(feature = "metrics")]
     let app = quickassist_examples::with_metrics_route(app)?;

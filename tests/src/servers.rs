@@ -4,7 +4,11 @@
 
 use std::{net::TcpListener, sync::Arc, time::Duration};
 
-use quickassist_webhooks::{idempotency::Deduplicator, receive::Receiver, Verifier};
+use quickassist_webhooks::{
+    idempotency::Deduplicator,
+    receive::{IntakeReceiver, Receiver},
+    Verifier,
+};
 
 use crate::{RecordingSink, Target, PATH, SECRET};
 
@@ -114,4 +118,52 @@ pub fn start_actix_at(route: &str, receiver: Receiver, sink: Arc<RecordingSink>)
     .run();
     tokio::spawn(server);
     Target { addr, sink }
+}
+
+/// An axum server on a free loopback port serving `intake` at `route` with
+/// `post_service(IntakeService)`, as the tower README shows it: no handler.
+///
+/// # Panics
+///
+/// When no loopback port can be bound.
+pub async fn start_axum_intake_at(route: &str, intake: IntakeReceiver) -> Target {
+    use axum::{routing::post_service, Router};
+    use quickassist_webhooks_tower::IntakeService;
+
+    let app = Router::new().route(route, post_service(IntakeService::new(intake)));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind a loopback port");
+    let addr = listener.local_addr().expect("a bound address");
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    Target {
+        addr,
+        sink: Arc::default(),
+    }
+}
+
+/// A multi-worker actix-web server on a free loopback port serving `intake` at `route`
+/// with `intake_route`, as the actix README shows it: no handler.
+///
+/// # Panics
+///
+/// When no loopback port can be bound.
+pub fn start_actix_intake_at(route: &str, intake: IntakeReceiver) -> Target {
+    use actix_web::{App, HttpServer};
+    use quickassist_webhooks_actix::intake_route;
+
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
+    let addr = listener.local_addr().expect("a bound address");
+    let route = route.to_owned();
+    let server = HttpServer::new(move || App::new().route(&route, intake_route(intake.clone())))
+        .workers(ACTIX_WORKERS)
+        .disable_signals()
+        .listen(listener)
+        .expect("the listener is usable")
+        .run();
+    tokio::spawn(server);
+    Target {
+        addr,
+        sink: Arc::default(),
+    }
 }

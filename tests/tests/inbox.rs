@@ -1,38 +1,36 @@
-//! The PostgreSQL inbox behind axum (`WebhooksLayer`) and actix-web (`Webhooks`), over real
-//! HTTP: the same scenarios for both.
-
-use std::sync::Arc;
+//! The PostgreSQL inbox mounted without a handler in axum (`post_service(IntakeService)`) and
+//! actix-web (`intake_route`), over real HTTP: the same scenarios for both.
 
 use quickassist_e2e::{
     inbox::{self, accounts_inbox_receiver, inbox_receiver, ACCOUNTS_ROUTE},
-    servers::{start_actix, start_actix_at, start_axum, start_axum_at},
-    RecordingSink, Target,
+    servers::{start_actix_intake_at, start_axum_intake_at},
+    Target, PATH,
 };
-use quickassist_webhooks::receive::Receiver;
+use quickassist_webhooks::receive::IntakeReceiver;
 
 macro_rules! inbox_tests {
-    ($framework:ident, $start:path, $start_at:path) => {
+    ($framework:ident, $start_at:path) => {
         mod $framework {
             use super::*;
 
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn delivery_is_stored_once_and_acknowledged() {
                 let (_server, inbox, receiver) = inbox_receiver().await;
-                let target = $start(receiver, Arc::new(RecordingSink::default())).await;
+                let target = $start_at(PATH, receiver).await;
                 inbox::delivery_is_stored_once_and_acknowledged(&target, &inbox).await;
             }
 
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn simultaneous_copies_store_one_row() {
                 let (_server, inbox, receiver) = inbox_receiver().await;
-                let target = $start(receiver, Arc::new(RecordingSink::default())).await;
+                let target = $start_at(PATH, receiver).await;
                 inbox::simultaneous_copies_store_one_row(&target, &inbox).await;
             }
 
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn database_outage_gets_503_and_the_retry_is_stored() {
                 let (server, inbox, receiver) = inbox_receiver().await;
-                let target = $start(receiver, Arc::new(RecordingSink::default())).await;
+                let target = $start_at(PATH, receiver).await;
                 inbox::database_outage_gets_503_and_the_retry_is_stored(&target, &inbox, server)
                     .await;
             }
@@ -40,21 +38,16 @@ macro_rules! inbox_tests {
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn each_account_gets_its_own_row() {
                 let (_server, inbox, receiver) = accounts_inbox_receiver().await;
-                let target =
-                    $start_at(ACCOUNTS_ROUTE, receiver, Arc::new(RecordingSink::default())).await;
+                let target = $start_at(ACCOUNTS_ROUTE, receiver).await;
                 inbox::each_account_gets_its_own_row(&target, &inbox).await;
             }
         }
     };
 }
 
-async fn actix(receiver: Receiver, sink: Arc<RecordingSink>) -> Target {
-    start_actix(receiver, sink)
+async fn actix_at(route: &str, intake: IntakeReceiver) -> Target {
+    start_actix_intake_at(route, intake)
 }
 
-async fn actix_at(route: &str, receiver: Receiver, sink: Arc<RecordingSink>) -> Target {
-    start_actix_at(route, receiver, sink)
-}
-
-inbox_tests!(axum, start_axum, start_axum_at);
-inbox_tests!(actix_web, super::actix, super::actix_at);
+inbox_tests!(axum, start_axum_intake_at);
+inbox_tests!(actix_web, super::actix_at);

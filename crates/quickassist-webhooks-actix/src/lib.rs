@@ -4,12 +4,23 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod extract;
+mod intake;
 mod middleware;
 mod response;
 
 pub use extract::{Webhook, WebhookRejection};
+pub use intake::intake_route;
 pub use middleware::Webhooks;
 #[doc(hidden)]
 pub use middleware::WebhooksMiddleware;
-/// The proof the middleware puts in the request extensions; from the core crate.
-pub use quickassist_webhooks::receive::VerifiedDelivery;
+
+// What an app needs besides the middleware, so that this crate is its one dependency: the
+// core crate's modules and the types of the quickstart.
+#[cfg(feature = "testing")]
+#[cfg_attr(docsrs, doc(cfg(feature = "testing")))]
+pub use quickassist_webhooks::testing;
+pub use quickassist_webhooks::{
+    accounts, idempotency, receive,
+    receive::{IntakeReceiver, Outcome, Receiver, VerifiedDelivery},
+    rejection, sign, status, Envelope, Event, Secret, Verifier,
+};

@@ -38,8 +38,9 @@ type KeyFn = dyn Fn(&Envelope<Event>) -> Option<String> + Send + Sync;
 /// commit, without a timer: a lone delivery is written at once), and each is answered when
 /// the commit holding its row is durable.
 ///
-/// Give it to [`ReceiverBuilder::intake`](quickassist_webhooks::receive::ReceiverBuilder::intake):
-/// the receiver answers `200 {"status":"accepted"}` once the row is committed, a copy
+/// Give it to
+/// [`ReceiverBuilder::build_intake`](quickassist_webhooks::receive::ReceiverBuilder::build_intake):
+/// the [`IntakeReceiver`](quickassist_webhooks::receive::IntakeReceiver) answers `200 {"status":"accepted"}` once the row is committed, a copy
 /// already stored 200 with `x-webhook-duplicate: true`, and 503 when the database cannot
 /// be reached (the provider retries; nothing is lost). A [`Worker`](crate::Worker)
 /// processes the rows.
@@ -53,10 +54,8 @@ type KeyFn = dyn Fn(&Envelope<Event>) -> Option<String> + Send + Sync;
 /// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
 /// let inbox = Inbox::connect(&std::env::var("DATABASE_URL")?).await?;
 /// inbox.migrate().await?;
-/// let receiver = Receiver::builder(Verifier::new("whsec_example"))
-///     .intake(inbox.clone())
-///     .build()?;
-/// # let _ = receiver;
+/// let intake = Receiver::builder(Verifier::new("whsec_example")).build_intake(inbox.clone())?;
+/// assert!(intake.receiver().deduplicator().is_none());
 /// # Ok(()) }
 /// ```
 #[derive(Clone)]

@@ -7,6 +7,7 @@ mod body;
 #[cfg(feature = "axum")]
 mod extract;
 mod future;
+mod intake;
 mod layer;
 mod response;
 #[cfg(feature = "serve")]
@@ -18,7 +19,17 @@ pub use body::{ResponseBody, VerifiedBody};
 #[cfg(feature = "axum")]
 pub use extract::{Webhook, WebhookRejection};
 pub use future::ResponseFuture;
+pub use intake::{IntakeResponseFuture, IntakeService};
 pub use layer::WebhooksLayer;
-/// The proof the middleware puts in the request extensions; from the core crate.
-pub use quickassist_webhooks::receive::VerifiedDelivery;
 pub use service::Webhooks;
+
+// What an app needs besides the middleware, so that this crate is its one dependency: the
+// core crate's modules and the types of the quickstart.
+#[cfg(feature = "testing")]
+#[cfg_attr(docsrs, doc(cfg(feature = "testing")))]
+pub use quickassist_webhooks::testing;
+pub use quickassist_webhooks::{
+    accounts, idempotency, receive,
+    receive::{IntakeReceiver, Outcome, Receiver, VerifiedDelivery},
+    rejection, sign, status, Envelope, Event, Secret, Verifier,
+};

@@ -1,12 +1,11 @@
-//! The intake mode of the receiving pipeline (`ReceiverBuilder::intake`): a verified
-//! delivery is stored and answered by the pipeline; the handler never runs on the request
-//! path.
+//! The intake mode of the receiving pipeline (`ReceiverBuilder::build_intake`): a verified
+//! delivery is stored and answered by the receiver; there is no handler.
 
 use std::{
     collections::HashSet,
     convert::Infallible,
     sync::{
-        atomic::{AtomicBool, AtomicUsize, Ordering},
+        atomic::{AtomicBool, Ordering},
         Arc, Mutex,
     },
 };
@@ -15,7 +14,7 @@ use bytes::Bytes;
 use futures_util::stream;
 use quickassist_webhooks::{
     receive::{
-        Answer, Delivery, Intake, IntakeError, IntakeFuture, Outcome, Received, Receiver,
+        Answer, Delivery, Intake, IntakeError, IntakeFuture, IntakeReceiver, Outcome, Receiver,
         RequestHead, Stored,
     },
     rejection::Rejection,
@@ -56,42 +55,26 @@ fn signed(id: &str) -> SignedRequest {
     SignedRequest::new(&Secret::from(SECRET), &sample(Event::MESSAGE_DELIVERED, id))
 }
 
-/// Runs `request` through `receiver`; the handler must never run.
-async fn deliver(receiver: &Receiver, request: &SignedRequest, calls: &AtomicUsize) -> Answer {
+/// Runs `request` through `receiver`.
+async fn deliver(receiver: &IntakeReceiver, request: &SignedRequest) -> Answer {
     let head = RequestHead::new(
         Some(request.body.len() as u64),
         [request.signature.as_bytes()],
     );
     let body = stream::iter([Ok::<_, Infallible>(Bytes::copy_from_slice(&request.body))]);
-    let received = receiver
-        .receive(
-            (),
-            head,
-            body,
-            |(), _| async move {
-                calls.fetch_add(1, Ordering::SeqCst);
-                Ok::<_, Infallible>(200u16)
-            },
-            |status| *status,
-        )
-        .await;
-    match received {
-        Received::Answered {
-            answer, envelope, ..
-        } => {
-            if answer.status() == 200 {
-                assert!(envelope.is_some(), "a stored delivery carries its envelope");
-            }
-            answer
-        }
-        Received::Handled { .. } => panic!("the handler ran on the request path"),
+    let answered = receiver.receive(&head, body).await;
+    if answered.answer.status() == 200 {
+        assert!(
+            answered.envelope.is_some(),
+            "a stored delivery carries its envelope"
+        );
     }
+    answered.answer
 }
 
-fn receiver(intake: Arc<Ids>) -> Receiver {
+fn receiver(intake: Arc<Ids>) -> IntakeReceiver {
     Receiver::builder(Verifier::new(SECRET))
-        .intake(intake)
-        .build()
+        .build_intake(intake)
         .expect("a valid configuration")
 }
 
@@ -99,43 +82,37 @@ fn receiver(intake: Arc<Ids>) -> Receiver {
 async fn new_delivery_is_stored_and_accepted_without_the_handler() {
     let intake = Arc::new(Ids::default());
     let receiver = receiver(intake.clone());
-    let calls = AtomicUsize::new(0);
-    let answer = deliver(&receiver, &signed("whk_new"), &calls).await;
+    let answer = deliver(&receiver, &signed("whk_new")).await;
     assert_eq!(answer.outcome(), Outcome::Accepted);
     assert_eq!(
         (answer.status(), answer.body()),
         (200, r#"{"status":"accepted"}"#)
     );
     assert!(!answer.is_duplicate());
-    assert_eq!(calls.load(Ordering::SeqCst), 0);
     assert!(intake.ids.lock().unwrap().contains("whk_new"));
 }
 
 #[tokio::test]
 async fn copy_already_stored_is_a_duplicate() {
     let receiver = receiver(Arc::new(Ids::default()));
-    let calls = AtomicUsize::new(0);
-    deliver(&receiver, &signed("whk_twice"), &calls).await;
-    let again = deliver(&receiver, &signed("whk_twice"), &calls).await;
+    deliver(&receiver, &signed("whk_twice")).await;
+    let again = deliver(&receiver, &signed("whk_twice")).await;
     assert_eq!(again.outcome(), Outcome::Duplicate);
     assert_eq!(again.status(), 200);
     assert!(again.is_duplicate());
-    assert_eq!(calls.load(Ordering::SeqCst), 0);
 }
 
 #[tokio::test]
 async fn store_failure_gets_503_and_the_retry_is_stored() {
     let intake = Arc::new(Ids::default());
     let receiver = receiver(intake.clone());
-    let calls = AtomicUsize::new(0);
     intake.down.store(true, Ordering::SeqCst);
-    let refused = deliver(&receiver, &signed("whk_down"), &calls).await;
+    let refused = deliver(&receiver, &signed("whk_down")).await;
     assert_eq!(refused.rejection(), Some(Rejection::StoreUnavailable));
     assert_eq!(refused.status(), 503);
     intake.down.store(false, Ordering::SeqCst);
-    let retry = deliver(&receiver, &signed("whk_down"), &calls).await;
+    let retry = deliver(&receiver, &signed("whk_down")).await;
     assert_eq!(retry.outcome(), Outcome::Accepted);
-    assert_eq!(calls.load(Ordering::SeqCst), 0);
 }
 
 #[tokio::test]
@@ -144,20 +121,22 @@ async fn forged_delivery_is_refused_before_the_intake() {
     let receiver = receiver(intake.clone());
     let mut forged = signed("whk_forged");
     forged.signature = "0".repeat(64);
-    let answer = deliver(&receiver, &forged, &AtomicUsize::new(0)).await;
+    let answer = deliver(&receiver, &forged).await;
     assert_eq!(answer.status(), 401);
     assert!(intake.ids.lock().unwrap().is_empty());
 }
 
 #[cfg(feature = "memory-store")]
 #[test]
-fn intake_replaces_the_deduplicator() {
-    let receiver = Receiver::builder(Verifier::new(SECRET))
+fn an_intake_with_a_deduplicator_is_refused_when_built() {
+    let refused = Receiver::builder(Verifier::new(SECRET))
         .store(quickassist_webhooks::idempotency::MemoryStore::new())
-        .intake(Ids::default())
-        .build()
-        .expect("a valid configuration");
-    assert!(receiver.deduplicator().is_none());
-    assert!(receiver.intake().is_some());
+        .build_intake(Ids::default());
+    assert_eq!(
+        refused.unwrap_err(),
+        quickassist_webhooks::idempotency::ConfigError::DeduplicatorWithIntake
+    );
+    let receiver = receiver(Arc::new(Ids::default()));
+    assert!(receiver.receiver().deduplicator().is_none());
     assert!(format!("{receiver:?}").contains("intake"));
 }

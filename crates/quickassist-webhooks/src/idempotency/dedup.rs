@@ -90,6 +90,13 @@ pub enum ConfigError {
          `memory-store` feature"
     )]
     NoDeduplicator,
+    /// A deduplicator (or store) was given to a receiver built for an intake, whose key
+    /// de-duplicates by itself: it would never be asked.
+    #[error(
+        "a deduplicator was given to a receiver of the intake mode, which de-duplicates by \
+         the intake's key: drop the `deduplicator`/`store` call or build a handler receiver"
+    )]
+    DeduplicatorWithIntake,
 }
 
 /// Admits each delivery once: claims its key in an [`IdempotencyStore`] and hands out a

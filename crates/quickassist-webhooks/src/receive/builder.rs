@@ -2,7 +2,7 @@
 
 use std::{fmt, sync::Arc, time::Duration};
 
-use super::{body::BodyLimits, BodyBudget, Intake};
+use super::{body::BodyLimits, BodyBudget, Intake, IntakeReceiver};
 use crate::{
     accounts::{AccountId, Accounts},
     idempotency::{ConfigError, Deduplicator, IdempotencyStore, DEFAULT_DONE_TTL},
@@ -48,7 +48,6 @@ pub(super) struct Config {
     pub(super) verifier: Verifier,
     pub(super) accounts: Option<Accounts>,
     pub(super) dedup: Option<Deduplicator>,
-    pub(super) intake: Option<Arc<dyn Intake>>,
     pub(super) body: BodyLimits,
 }
 
@@ -72,7 +71,6 @@ impl Receiver {
             verifier,
             accounts: None,
             dedup: Dedup::Default,
-            intake: None,
             body: BodyLimits::new(),
         }
     }
@@ -121,7 +119,6 @@ impl Receiver {
                 verifier: default_window(verifier, DEFAULT_DONE_TTL),
                 accounts: None,
                 dedup: None,
-                intake: None,
                 body: BodyLimits::new(),
             }),
         }
@@ -159,14 +156,6 @@ impl Receiver {
     #[must_use]
     pub fn deduplicator(&self) -> Option<&Deduplicator> {
         self.config.dedup.as_ref()
-    }
-
-    /// The intake deliveries are stored in; `None` unless built with
-    /// [`ReceiverBuilder::intake`]. When set, [`receive`](Self::receive) stores each verified
-    /// delivery and answers by itself, without calling the handler.
-    #[must_use]
-    pub fn intake(&self) -> Option<&dyn Intake> {
-        self.config.intake.as_deref()
     }
 
     /// The largest body accepted, in bytes.
@@ -207,7 +196,6 @@ impl fmt::Debug for Receiver {
             .field("verifier", &self.config.verifier)
             .field("accounts", &self.config.accounts)
             .field("deduplicator", &self.config.dedup)
-            .field("intake", &self.config.intake)
             .field("body", &self.config.body)
             .finish()
     }
@@ -231,7 +219,6 @@ pub struct ReceiverBuilder {
     verifier: Verifier,
     accounts: Option<Accounts>,
     dedup: Dedup,
-    intake: Option<Arc<dyn Intake>>,
     body: BodyLimits,
 }
 
@@ -263,17 +250,6 @@ impl ReceiverBuilder {
     /// Turns de-duplication off: every verified delivery reaches the handler.
     pub fn without_deduplication(mut self) -> Self {
         self.dedup = Dedup::Off;
-        self
-    }
-
-    /// Receives into `intake` (a durable inbox): each verified delivery is stored and
-    /// answered `200 {"status":"accepted"}` once stored, a copy already stored 200 with
-    /// `x-webhook-duplicate: true`, and a store that fails 503. The handler given to
-    /// [`Receiver::receive`] is never called, and no deduplicator is used (the intake's key
-    /// de-duplicates), whatever [`deduplicator`](Self::deduplicator) or
-    /// [`store`](Self::store) said. See [`Intake`].
-    pub fn intake(mut self, intake: impl Intake) -> Self {
-        self.intake = Some(Arc::new(intake));
         self
     }
 
@@ -358,35 +334,79 @@ impl ReceiverBuilder {
     /// ```
     pub fn build(self) -> Result<Receiver, ConfigError> {
         let dedup = match self.dedup {
-            // The intake's key de-duplicates: a deduplicator would only add a round trip.
-            _ if self.intake.is_some() => None,
             Dedup::Off => None,
             Dedup::Custom(dedup) => Some(dedup),
             Dedup::Default => Some(process_default()?),
         };
+        Self::finish(self.verifier, self.accounts, dedup, self.body)
+    }
+
+    /// Checks the configuration and builds the receiver of the intake mode: each verified
+    /// delivery is stored in `intake` (a durable inbox) and answered by the receiver, with
+    /// no handler on the request path (see [`IntakeReceiver`]).
+    ///
+    /// The intake's key (`webhookId`) de-duplicates, so there is no deduplicator; without
+    /// one, the default replay window is the default done-TTL's, less the clock skew.
+    ///
+    /// # Errors
+    ///
+    /// [`ConfigError::DeduplicatorWithIntake`] when a [`deduplicator`](Self::deduplicator)
+    /// or [`store`](Self::store) was given (it would never be asked), and
+    /// [`ConfigError::ReplayWindowExceedsDoneTtl`] when the clock skew alone is longer than
+    /// the default done-TTL.
+    ///
+    /// ```
+    /// use quickassist_webhooks::{idempotency::{ConfigError, MemoryStore}, receive::Receiver, Verifier};
+    /// # use quickassist_webhooks::receive::{Delivery, Intake, IntakeFuture, Stored};
+    /// # #[derive(Debug)]
+    /// # struct Inbox;
+    /// # impl Intake for Inbox {
+    /// #     fn store<'a>(&'a self, _: &'a Delivery) -> IntakeFuture<'a> { Box::pin(async { Ok(Stored::New) }) }
+    /// # }
+    ///
+    /// let intake = Receiver::builder(Verifier::new("k")).max_body(8192).build_intake(Inbox)?;
+    /// assert_eq!(intake.receiver().max_body(), 8192);
+    ///
+    /// let both = Receiver::builder(Verifier::new("k")).store(MemoryStore::new()).build_intake(Inbox);
+    /// assert!(matches!(both, Err(ConfigError::DeduplicatorWithIntake)));
+    /// # Ok::<_, ConfigError>(())
+    /// ```
+    pub fn build_intake(self, intake: impl Intake) -> Result<IntakeReceiver, ConfigError> {
+        if matches!(self.dedup, Dedup::Custom(_)) {
+            return Err(ConfigError::DeduplicatorWithIntake);
+        }
+        let receiver = Self::finish(self.verifier, self.accounts, None, self.body)?;
+        Ok(IntakeReceiver::new(receiver, Arc::new(intake)))
+    }
+
+    fn finish(
+        verifier: Verifier,
+        accounts: Option<Accounts>,
+        dedup: Option<Deduplicator>,
+        body: BodyLimits,
+    ) -> Result<Receiver, ConfigError> {
         // Without a deduplicator (an intake keeps deliveries until they are purged, or no
         // de-duplication at all), the default window is the default done-TTL's.
         let remembered = dedup
             .as_ref()
             .map_or(DEFAULT_DONE_TTL, Deduplicator::done_ttl);
-        if !self.verifier.has_chosen_tolerance() && remembered <= self.verifier.clock_skew() {
+        if !verifier.has_chosen_tolerance() && remembered <= verifier.clock_skew() {
             return Err(ConfigError::ReplayWindowExceedsDoneTtl {
                 tolerance: Duration::ZERO,
-                clock_skew: self.verifier.clock_skew(),
+                clock_skew: verifier.clock_skew(),
                 done_ttl: remembered,
             });
         }
-        let verifier = default_window(self.verifier, remembered);
+        let verifier = default_window(verifier, remembered);
         if let Some(dedup) = &dedup {
             dedup.check_replay_window(verifier.timestamp_tolerance(), verifier.clock_skew())?;
         }
         Ok(Receiver {
             config: Arc::new(Config {
                 verifier,
-                accounts: self.accounts,
+                accounts,
                 dedup,
-                intake: self.intake,
-                body: self.body,
+                body,
             }),
         })
     }

@@ -8,12 +8,12 @@ use futures_core::Stream;
 use super::{
     body::{read_chunks, BodyBuffer},
     delivery::{Delivery, VerifiedDelivery},
-    observe, Answer, Intake, Outcome, Receiver, RequestHead, Stored,
+    observe, Answer, Answered, Outcome, Receiver, RequestHead,
 };
 use crate::{
     accounts::AccountId,
     event::{parse_envelope, PayloadError},
-    idempotency::{Admission, DedupRejection},
+    idempotency::{Admission, DedupRejection, DeliveryGuard},
     rejection::Rejection,
     Envelope, Event, Verifier,
 };
@@ -32,8 +32,9 @@ pub enum Received<Req, Res> {
         /// The decision, for the response extensions.
         outcome: Outcome,
     },
-    /// The pipeline answered by itself (a rejection, a duplicate, or a delivery stored by
-    /// the [`Intake`]); the request is given back unused, for frameworks that build responses from it.
+    /// The pipeline answered by itself (a rejection, a duplicate, a copy in flight, a store
+    /// that cannot answer); the request is given back unused, for frameworks that build
+    /// responses from it.
     Answered {
         /// The request, unused.
         request: Req,
@@ -87,17 +88,12 @@ impl Receiver {
         D: Buf,
         E: Display,
     {
-        self.accept_in_span(head, body)
+        self.verify_request(head, body)
             .await
             .map_err(Refusal::reject)
     }
 
     /// Drives one request through the whole pipeline.
-    ///
-    /// With an [`Intake`] ([`ReceiverBuilder::intake`](super::ReceiverBuilder::intake)), a
-    /// verified delivery is stored and answered by the pipeline
-    /// ([`Received::Answered`] with [`Outcome::Accepted`], a duplicate, or 503); `call` is
-    /// never called.
     ///
     /// `request` is the framework's request, passed back untouched when the pipeline
     /// answers by itself, or handed to `call` with the [`Delivery`] when the handler should
@@ -130,110 +126,56 @@ impl Receiver {
         Call: FnOnce(Req, VerifiedDelivery) -> Fut,
         Fut: Future<Output = Result<Res, Err>>,
     {
-        let delivery = match self.accept_in_span(&head, body).await {
+        let delivery = match self.verify_request(&head, body).await {
             Ok(delivery) => delivery,
-            Err(refusal) => {
-                let answer = refusal.answer();
-                return Received::Answered {
-                    request,
-                    answer,
-                    envelope: None,
-                };
-            }
+            Err(refusal) => return Received::answered(request, refusal.answered()),
         };
-        if let Some(intake) = &self.config.intake {
-            let answer = self.store(intake.as_ref(), &delivery).await;
-            return Received::Answered {
-                request,
-                answer,
-                envelope: Some(delivery.into_delivery().envelope),
-            };
-        }
-        let admission = match &self.config.dedup {
-            None => Ok(Admission::Unguarded),
-            Some(dedup) => {
-                let scope = delivery.account.as_ref().map(AccountId::as_str);
-                dedup.admit_scoped(scope, &delivery.envelope).await
-            }
-        };
-        let guard = match admission {
-            Ok(Admission::Process(guard)) => Some(guard),
-            Ok(Admission::Unguarded) => None,
-            Ok(Admission::Duplicate) => {
-                let webhook_id = Some(delivery.envelope.webhook_id.as_str());
-                let answer = observe::answered(Answer::duplicate(), webhook_id, None);
-                let envelope = Some(delivery.into_delivery().envelope);
-                return Received::Answered {
-                    request,
-                    answer,
-                    envelope,
-                };
-            }
-            Err(refused) => {
-                let webhook_id = Some(delivery.envelope.webhook_id.as_str());
-                let answer = match &refused {
-                    DedupRejection::StoreUnavailable(error) => {
-                        observe::store_unavailable(webhook_id, error);
-                        Answer::rejected(Rejection::StoreUnavailable)
-                    }
-                    _ => observe::answered(
-                        Answer::rejected(Rejection::from(&refused)),
-                        webhook_id,
-                        None,
-                    ),
-                };
-                let envelope = Some(delivery.into_delivery().envelope);
-                return Received::Answered {
-                    request,
-                    answer,
-                    envelope,
-                };
-            }
+        let guard = match self.admit(&delivery).await {
+            Ok(guard) => guard,
+            Err(answer) => return Received::answered(request, answer.after(delivery)),
         };
         let webhook_id = delivery.envelope.webhook_id.clone();
         let started = Instant::now();
         // Dropping this future while the handler runs drops `guard` unsettled, which
         // releases the claim: the provider's retry is processed.
         let response = call(request, delivery).await;
-        observe::handler_finished(started.elapsed());
         let success = response
             .as_ref()
             .is_ok_and(|response| (200..300).contains(&status_of(response)));
-        if let Some(guard) = guard {
-            // No await point between the handler's return and this call: once started, the
-            // settlement runs to its end even if this future is dropped.
-            if let Err(error) = guard.settle(success).await {
-                tracing::warn!(
-                    webhook_id,
-                    %error,
-                    success,
-                    "could not settle the delivery's claim; it expires with its lease"
-                );
-            }
-        }
-        let outcome = if success {
-            Outcome::Processed
-        } else {
-            Outcome::HandlerFailed
-        };
-        observe::handled(outcome, &webhook_id);
+        // No await point between the handler's return and this call: once started, the
+        // settlement runs to its end even if this future is dropped.
+        let outcome = settle(guard, success, started, &webhook_id).await;
         Received::Handled { response, outcome }
     }
 
-    /// The intake mode's answer: the delivery stored, already stored, or not storable.
-    async fn store(&self, intake: &dyn Intake, delivery: &Delivery) -> Answer {
+    /// The de-duplication step: the claim to settle once the handler is done (`None` when
+    /// not guarded), or the answer that replaces the handler (a duplicate, a copy in
+    /// flight, a store that cannot answer).
+    async fn admit(&self, delivery: &Delivery) -> Result<Option<DeliveryGuard>, Answer> {
+        let Some(dedup) = &self.config.dedup else {
+            return Ok(None);
+        };
+        let scope = delivery.account.as_ref().map(AccountId::as_str);
         let webhook_id = Some(delivery.envelope.webhook_id.as_str());
-        match intake.store(delivery).await {
-            Ok(Stored::New) => observe::answered(Answer::accepted(), webhook_id, None),
-            Ok(_) => observe::answered(Answer::duplicate(), webhook_id, None),
-            Err(error) => {
-                observe::store_unavailable(webhook_id, &error);
-                Answer::rejected(Rejection::StoreUnavailable)
+        match dedup.admit_scoped(scope, &delivery.envelope).await {
+            Ok(Admission::Process(guard)) => Ok(Some(guard)),
+            Ok(Admission::Unguarded) => Ok(None),
+            Ok(Admission::Duplicate) => {
+                Err(observe::answered(Answer::duplicate(), webhook_id, None))
             }
+            Err(DedupRejection::StoreUnavailable(error)) => {
+                observe::store_unavailable(webhook_id, &error);
+                Err(Answer::rejected(Rejection::StoreUnavailable))
+            }
+            Err(refused) => Err(observe::answered(
+                Answer::rejected(Rejection::from(&refused)),
+                webhook_id,
+                None,
+            )),
         }
     }
 
-    async fn accept_in_span<S, D, E>(
+    pub(super) async fn verify_request<S, D, E>(
         &self,
         head: &RequestHead,
         body: S,
@@ -307,6 +249,55 @@ impl Receiver {
     }
 }
 
+/// Records the handler's end and settles its claim: completed on success, released
+/// otherwise (so the provider's retry is processed).
+async fn settle(
+    guard: Option<DeliveryGuard>,
+    success: bool,
+    started: Instant,
+    webhook_id: &str,
+) -> Outcome {
+    observe::handler_finished(started.elapsed());
+    if let Some(guard) = guard {
+        if let Err(error) = guard.settle(success).await {
+            tracing::warn!(
+                webhook_id,
+                %error,
+                success,
+                "could not settle the delivery's claim; it expires with its lease"
+            );
+        }
+    }
+    let outcome = if success {
+        Outcome::Processed
+    } else {
+        Outcome::HandlerFailed
+    };
+    observe::handled(outcome, webhook_id);
+    outcome
+}
+
+impl<Req, Res> Received<Req, Res> {
+    fn answered(request: Req, answered: Answered) -> Self {
+        let Answered { answer, envelope } = answered;
+        Self::Answered {
+            request,
+            answer,
+            envelope,
+        }
+    }
+}
+
+impl Answer {
+    /// This answer, given after `delivery` verified.
+    pub(super) fn after(self, delivery: VerifiedDelivery) -> Answered {
+        Answered {
+            answer: self,
+            envelope: Some(delivery.into_delivery().envelope),
+        }
+    }
+}
+
 /// A refusal before the delivery is trusted, with what to say about it in the log.
 pub(super) struct Refusal {
     rejection: Rejection,
@@ -329,8 +320,16 @@ impl Refusal {
     }
 
     /// Logs the refusal (its one event) and gives the answer.
-    fn answer(self) -> Answer {
+    pub(super) fn answer(self) -> Answer {
         observe::answered(Answer::rejected(self.rejection), None, Some(&self.detail))
+    }
+
+    /// Logs the refusal and gives the answer, before anything was verified.
+    pub(super) fn answered(self) -> Answered {
+        Answered {
+            answer: self.answer(),
+            envelope: None,
+        }
     }
 
     /// Logs the refusal (its one event) and gives the rejection.

@@ -8,11 +8,6 @@ use super::Delivery;
 
 /// What [`Intake::store`] did with a delivery.
 ///
-/// ```
-/// use quickassist_webhooks::receive::Stored;
-///
-/// assert_ne!(Stored::New, Stored::AlreadyStored);
-/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Stored {
@@ -57,10 +52,10 @@ pub type IntakeFuture<'a> = Pin<Box<dyn Future<Output = Result<Stored, IntakeErr
 
 /// Where verified deliveries are stored durably before they are acknowledged.
 ///
-/// With an intake ([`ReceiverBuilder::intake`](super::ReceiverBuilder::intake)),
-/// [`Receiver::receive`](super::Receiver::receive) verifies and parses the request, stores
-/// the [`Delivery`] and answers by itself; the handler is never called on the request path
-/// and no deduplicator is used (the store's key, `webhookId`, de-duplicates):
+/// An [`IntakeReceiver`](super::IntakeReceiver)
+/// ([`ReceiverBuilder::build_intake`](super::ReceiverBuilder::build_intake)) verifies and
+/// parses the request, stores the [`Delivery`] and answers by itself; there is no handler on
+/// the request path and no deduplicator (the store's key, `webhookId`, de-duplicates):
 ///
 /// | [`store`](Self::store) gives | answer |
 /// |---|---|
@@ -94,11 +89,8 @@ pub type IntakeFuture<'a> = Pin<Box<dyn Future<Output = Result<Stored, IntakeErr
 ///     }
 /// }
 ///
-/// let receiver = Receiver::builder(Verifier::new("whsec_example"))
-///     .intake(Ids::default())
-///     .build()?;
-/// assert!(receiver.intake().is_some());
-/// assert!(receiver.deduplicator().is_none());
+/// let intake = Receiver::builder(Verifier::new("whsec_example")).build_intake(Ids::default())?;
+/// assert!(intake.receiver().deduplicator().is_none());
 /// # Ok::<_, quickassist_webhooks::idempotency::ConfigError>(())
 /// ```
 pub trait Intake: Send + Sync + fmt::Debug + 'static {

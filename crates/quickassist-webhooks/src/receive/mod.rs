@@ -39,10 +39,11 @@
 //! | idempotency store unreachable (fail-closed)               | `503 store_unavailable`        |
 //! | first delivery                                            | the handler's response         |
 //!
-//! With an [`Intake`] ([`ReceiverBuilder::intake`], a durable inbox), steps 4 and 5 are
+//! The intake mode is a type of its own, [`IntakeReceiver`]
+//! ([`ReceiverBuilder::build_intake`] with an [`Intake`], a durable inbox): steps 4 and 5 are
 //! replaced by storing the delivery: `200 {"status":"accepted"}` once stored, `200` +
 //! `x-webhook-duplicate` for a copy already stored, `503 store_unavailable` when the store
-//! fails; the handler is not called on the request path.
+//! fails. It has no handler: integrations mount it as an endpoint of its own.
 //!
 //! # Observability
 //!
@@ -72,6 +73,7 @@ mod delivery;
 mod flow;
 mod head;
 mod intake;
+mod intake_receiver;
 mod observe;
 
 pub use answer::{Answer, Outcome};
@@ -85,4 +87,5 @@ pub use delivery::{Delivery, VerifiedDelivery};
 pub use flow::Received;
 pub use head::RequestHead;
 pub use intake::{Intake, IntakeError, IntakeFuture, Stored};
+pub use intake_receiver::{Answered, IntakeReceiver};
 pub use observe::{DELIVERIES_TOTAL, DELIVERY_LAG_SECONDS, HANDLER_DURATION_SECONDS};
