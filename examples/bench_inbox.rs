@@ -29,7 +29,8 @@ use quickassist_webhooks::{
     testing::{self, sample, SignedRequest},
     Event, Secret, Verifier, SIGNATURE_HEADER,
 };
-use quickassist_webhooks_postgres::{handler_fn, test_server::PostgresServer, Inbox, Worker};
+use quickassist_webhooks_postgres::{handler_fn, Inbox, Worker};
+use quickassist_webhooks_test::postgres::PostgresServer;
 use quickassist_webhooks_tower::IntakeService;
 
 const SECRET: &str = "whsec_bench_inbox";

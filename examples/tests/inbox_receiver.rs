@@ -18,7 +18,7 @@ use quickassist_webhooks::{
     testing::{sample, SignedRequest},
     Event, Secret,
 };
-use quickassist_webhooks_postgres::test_server::{PostgresServer, PASSWORD};
+use quickassist_webhooks_test::postgres::{PostgresServer, PASSWORD};
 
 const SECRET: &str = "whsec_inbox_binary";
 

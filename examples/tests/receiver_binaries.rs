@@ -447,7 +447,7 @@ fn try_post(addr: &str, body: &[u8], signature: &str) -> Option<u16> {
 
 #[test]
 fn with_redis_url_two_receiver_processes_share_claims() {
-    let redis = quickassist_webhooks_redis::test_server::RedisServer::start().unwrap();
+    let redis = quickassist_webhooks_test::redis::RedisServer::start().unwrap();
     for name in receivers() {
         let first = start_with(name, Some(&redis.url()));
         let second = start_with(name, Some(&redis.url()));

@@ -5,85 +5,27 @@
 use std::{sync::Arc, time::Duration};
 
 use quickassist_webhooks::{
-    idempotency::{
-        Claim, ClaimToken, Deduplicator, IdempotencyKey, IdempotencyStore, MemoryStore, StoreFuture,
-    },
+    idempotency::Deduplicator,
     receive::Receiver,
     testing::{sample, SignedRequest},
     Event, Secret, Verifier, SIGNATURE_HEADER,
 };
-use tokio::{
-    io::AsyncWriteExt,
-    net::TcpStream,
-    sync::{Notify, Semaphore},
-};
+use quickassist_webhooks_test::SlowCompletion;
+use tokio::{io::AsyncWriteExt, net::TcpStream};
 
 use crate::{Target, PATH, SECRET};
 
-/// A memory store whose `complete` announces itself, then waits for a permit.
-#[derive(Debug)]
-pub struct SlowCompletion {
-    inner: MemoryStore,
-    permits: Semaphore,
-    started: Notify,
-    finished: Notify,
-}
-
-impl SlowCompletion {
-    /// A store whose completions wait until the test lets one through.
-    #[must_use]
-    pub fn new() -> Arc<Self> {
-        Arc::new(Self {
-            inner: MemoryStore::new(),
-            permits: Semaphore::new(0),
-            started: Notify::new(),
-            finished: Notify::new(),
-        })
-    }
-
-    /// A receiver de-duplicating in this store.
-    ///
-    /// # Panics
-    ///
-    /// Never: the configuration is valid.
-    #[must_use]
-    pub fn receiver(self: &Arc<Self>) -> Receiver {
-        Receiver::builder(Verifier::new(SECRET))
-            .deduplicator(Deduplicator::from_arc(
-                Arc::clone(self) as Arc<dyn IdempotencyStore>
-            ))
-            .build()
-            .expect("a valid configuration")
-    }
-
-    fn allow_one(&self) {
-        self.permits.add_permits(1);
-    }
-}
-
-impl IdempotencyStore for SlowCompletion {
-    fn claim<'a>(&'a self, key: &'a IdempotencyKey, lease: Duration) -> StoreFuture<'a, Claim> {
-        self.inner.claim(key, lease)
-    }
-
-    fn complete<'a>(
-        &'a self,
-        key: &'a IdempotencyKey,
-        token: ClaimToken,
-        ttl: Duration,
-    ) -> StoreFuture<'a, bool> {
-        Box::pin(async move {
-            self.started.notify_one();
-            let _permit = self.permits.acquire().await.expect("never closed");
-            let completed = self.inner.complete(key, token, ttl).await;
-            self.finished.notify_one();
-            completed
-        })
-    }
-
-    fn release<'a>(&'a self, key: &'a IdempotencyKey, token: ClaimToken) -> StoreFuture<'a, bool> {
-        self.inner.release(key, token)
-    }
+/// A receiver de-duplicating in `store`.
+///
+/// # Panics
+///
+/// Never: the configuration is valid.
+#[must_use]
+pub fn receiver(store: &Arc<SlowCompletion>) -> Receiver {
+    Receiver::builder(Verifier::new(SECRET))
+        .deduplicator(Deduplicator::new(Arc::clone(store)))
+        .build()
+        .expect("a valid configuration")
 }
 
 /// Sends a delivery on a raw connection, waits until the handler has answered and the
@@ -106,10 +48,10 @@ pub async fn completion_survives_a_client_that_hangs_up(target: &Target, store: 
     stream.write_all(head.as_bytes()).await.expect("write head");
     stream.write_all(&delivery.body).await.expect("write body");
     // The handler answered 2xx and the completion is under way: the client goes away.
-    store.started.notified().await;
+    store.started().await;
     drop(stream);
     store.allow_one();
-    tokio::time::timeout(Duration::from_secs(10), store.finished.notified())
+    tokio::time::timeout(Duration::from_secs(10), store.finished())
         .await
         .expect("the completion finished although the client hung up");
 

@@ -9,7 +9,8 @@ use quickassist_webhooks::{
     testing::{sample, SignedRequest},
     Event, Secret, Verifier, SIGNATURE_HEADER,
 };
-use quickassist_webhooks_postgres::{handler_fn, test_server::PostgresServer, Inbox, Worker};
+use quickassist_webhooks_postgres::{handler_fn, Inbox, Worker};
+use quickassist_webhooks_test::postgres::PostgresServer;
 use reqwest::{Client, Response, StatusCode};
 
 use crate::{Target, SECRET};

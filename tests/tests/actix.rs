@@ -26,10 +26,8 @@ async fn trickling_body_is_cut_off() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn completion_survives_a_client_that_hangs_up() {
-    use quickassist_e2e::cancellation::{
-        completion_survives_a_client_that_hangs_up, SlowCompletion,
-    };
-    let store = SlowCompletion::new();
-    let target = start_actix(store.receiver(), Arc::new(RecordingSink::default()));
+    use quickassist_e2e::cancellation::{completion_survives_a_client_that_hangs_up, receiver};
+    let store = Arc::new(quickassist_webhooks_test::SlowCompletion::new());
+    let target = start_actix(receiver(&store), Arc::new(RecordingSink::default()));
     completion_survives_a_client_that_hangs_up(&target, &store).await;
 }

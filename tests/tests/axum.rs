@@ -25,10 +25,8 @@ async fn trickling_body_is_cut_off() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn completion_survives_a_client_that_hangs_up() {
-    use quickassist_e2e::cancellation::{
-        completion_survives_a_client_that_hangs_up, SlowCompletion,
-    };
-    let store = SlowCompletion::new();
-    let target = start_axum(store.receiver(), Arc::new(RecordingSink::default())).await;
+    use quickassist_e2e::cancellation::{completion_survives_a_client_that_hangs_up, receiver};
+    let store = Arc::new(quickassist_webhooks_test::SlowCompletion::new());
+    let target = start_axum(receiver(&store), Arc::new(RecordingSink::default())).await;
     completion_survives_a_client_that_hangs_up(&target, &store).await;
 }

@@ -15,15 +15,13 @@ use actix_web::{
     test, web, App, FromRequest, HttpResponse, ResponseError,
 };
 use quickassist_webhooks::{
-    idempotency::{
-        Claim, ClaimToken, Deduplicator, FailureMode, IdempotencyKey, IdempotencyStore, StoreError,
-        StoreFuture,
-    },
+    idempotency::{Deduplicator, FailureMode},
     testing::{sample, SignedRequest},
     Envelope, Event, Secret, Verifier, SIGNATURE_HEADER,
 };
 use quickassist_webhooks::{receive::Receiver, rejection::Rejection};
 use quickassist_webhooks_actix::{VerifiedDelivery, Webhook, Webhooks};
+use quickassist_webhooks_test::DownStore;
 
 const SECRET: &str = "whsec_actix_tests";
 const PATH: &str = "/webhooks/thequickassist";
@@ -212,31 +210,14 @@ async fn duplicate_in_flight_gets_409_with_retry_after() {
     assert_eq!(calls.load(Ordering::SeqCst), 0);
 }
 
-#[derive(Debug)]
-struct DownStore;
-
-impl IdempotencyStore for DownStore {
-    fn claim<'a>(&'a self, _: &'a IdempotencyKey, _: Duration) -> StoreFuture<'a, Claim> {
-        Box::pin(async { Err(StoreError::new("connection refused")) })
-    }
-    fn complete<'a>(
-        &'a self,
-        _: &'a IdempotencyKey,
-        _: ClaimToken,
-        _: Duration,
-    ) -> StoreFuture<'a, bool> {
-        Box::pin(async { Err(StoreError::new("connection refused")) })
-    }
-    fn release<'a>(&'a self, _: &'a IdempotencyKey, _: ClaimToken) -> StoreFuture<'a, bool> {
-        Box::pin(async { Err(StoreError::new("connection refused")) })
-    }
-}
-
 #[actix_web::test]
 async fn store_down_gets_503_when_closed_and_passes_when_open() {
     let calls = Arc::new(AtomicUsize::new(0));
     let closed = app!(
-        webhooks_with(Verifier::new(SECRET), Deduplicator::new(DownStore)),
+        webhooks_with(
+            Verifier::new(SECRET),
+            Deduplicator::new(DownStore::default())
+        ),
         calls,
         StatusCode::OK
     );
@@ -246,7 +227,7 @@ async fn store_down_gets_503_when_closed_and_passes_when_open() {
     let open = app!(
         webhooks_with(
             Verifier::new(SECRET),
-            Deduplicator::new(DownStore).with_failure_mode(FailureMode::Open)
+            Deduplicator::new(DownStore::default()).with_failure_mode(FailureMode::Open)
         ),
         calls,
         StatusCode::OK

@@ -11,11 +11,8 @@ use quickassist_webhooks::{
     testing::{self, sample},
     Event,
 };
-use quickassist_webhooks_postgres::{
-    handler_fn,
-    test_server::{PostgresServer, PASSWORD},
-    Inbox, Worker,
-};
+use quickassist_webhooks_postgres::{handler_fn, Inbox, Worker};
+use quickassist_webhooks_test::postgres::{PostgresServer, PASSWORD};
 
 /// A cluster whose inbox holds `whk_dead` (dead after one failed attempt), `whk_done`
 /// (processed) and `whk_waiting` (pending).

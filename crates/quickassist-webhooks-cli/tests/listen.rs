@@ -15,7 +15,7 @@ use common::{
     with_password, SECRET_ENV, URL_PASSWORD,
 };
 use quickassist_webhooks::{testing::PROVIDER_SAMPLE, SignedForm, Verifier};
-use quickassist_webhooks_redis::test_server::RedisServer;
+use quickassist_webhooks_test::redis::RedisServer;
 
 fn listen(args: &[&str]) -> Listener {
     Listener::start(args, &[(SECRET_ENV, "s")])

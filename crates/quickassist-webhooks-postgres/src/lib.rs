@@ -11,9 +11,6 @@ mod intake;
 mod observe;
 mod ops;
 mod store;
-#[cfg(feature = "test-server")]
-#[cfg_attr(docsrs, doc(cfg(feature = "test-server")))]
-pub mod test_server;
 mod tracker;
 mod url;
 mod worker;

@@ -11,7 +11,8 @@ use quickassist_webhooks::{
     testing::sample,
     Event,
 };
-use quickassist_webhooks_postgres::{test_server::PostgresServer, Inbox};
+use quickassist_webhooks_postgres::Inbox;
+use quickassist_webhooks_test::postgres::{PostgresServer, PASSWORD};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn first_copy_is_stored_and_the_next_is_already_stored() {
@@ -88,12 +89,9 @@ async fn debug_and_errors_never_show_the_password() {
         .unwrap();
     let inbox = Inbox::connect(&server.url()).await.unwrap();
     let shown = format!("{inbox:?}");
-    assert!(!shown.contains(quickassist_webhooks_postgres::test_server::PASSWORD));
+    assert!(!shown.contains(PASSWORD));
     assert!(shown.contains("postgres:***@127.0.0.1"), "{shown}");
-    let wrong = server.url().replace(
-        quickassist_webhooks_postgres::test_server::PASSWORD,
-        "wrong-s3cret",
-    );
+    let wrong = server.url().replace(PASSWORD, "wrong-s3cret");
     let error = Inbox::connect(&wrong).await.unwrap_err();
     assert!(!error.to_string().contains("wrong-s3cret"), "{error}");
     assert!(!format!("{error:?}").contains("wrong-s3cret"));

@@ -7,6 +7,7 @@ use std::time::Duration;
 use common::{count, delivery, inbox};
 use quickassist_webhooks::receive::Intake;
 use quickassist_webhooks_postgres::{handler_fn, Selection, Status, Worker};
+use quickassist_webhooks_test::eventually;
 
 #[tokio::test(flavor = "multi_thread")]
 async fn retention_deletes_only_processed_rows_older_than_the_age() {
@@ -28,15 +29,18 @@ async fn retention_deletes_only_processed_rows_older_than_the_age() {
         "too recent"
     );
     // Wait (with a deadline) until the processed row is older than 10 ms on the database's clock.
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    while inbox
-        .purge_processed(Duration::from_millis(10))
-        .await
-        .unwrap()
-        == 0
-    {
-        assert!(std::time::Instant::now() < deadline);
-    }
+    eventually(
+        "the processed row to be older than 10 ms",
+        Duration::from_secs(10),
+        async || {
+            inbox
+                .purge_processed(Duration::from_millis(10))
+                .await
+                .unwrap()
+                > 0
+        },
+    )
+    .await;
     assert_eq!(count(&inbox, "processed").await, 0);
     assert_eq!(count(&inbox, "pending").await, 1, "pending rows are kept");
 }

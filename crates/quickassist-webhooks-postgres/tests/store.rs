@@ -1,17 +1,18 @@
 //! `PostgresStore` against a real PostgreSQL: the claim state machine, atomic claims under
 //! concurrency, leases and token fencing, TTLs, an outage and recovery.
 
-#[path = "../../quickassist-webhooks/tests/store_suite/mod.rs"]
-mod store_suite;
-
 use std::{
     sync::Arc,
     time::{Duration, Instant},
 };
 
 use quickassist_webhooks::idempotency::{Claim, IdempotencyStore};
-use quickassist_webhooks_postgres::{test_server::PostgresServer, PostgresStore};
-use store_suite::{key, LEASE};
+use quickassist_webhooks_postgres::PostgresStore;
+use quickassist_webhooks_test::{
+    eventually,
+    postgres::{PostgresServer, PASSWORD},
+    store_suite::{self, key, LEASE},
+};
 
 async fn started() -> (PostgresServer, PostgresStore) {
     let server = tokio::task::spawn_blocking(PostgresServer::start)
@@ -55,10 +56,10 @@ async fn done_keys_expire_with_their_ttl_and_are_purged() {
         .complete(&key("ttl"), token, Duration::from_millis(50))
         .await
         .unwrap());
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while store.purge_expired().await.unwrap() == 0 {
-        assert!(Instant::now() < deadline, "TTL never ended");
-    }
+    eventually("the TTL to end", Duration::from_secs(10), async || {
+        store.purge_expired().await.unwrap() > 0
+    })
+    .await;
     assert!(matches!(
         store.claim(&key("ttl"), LEASE).await.unwrap(),
         Claim::New(_)
@@ -99,6 +100,6 @@ async fn database_down_is_a_prompt_store_error_then_the_store_recovers() {
 async fn debug_never_shows_the_password() {
     let (_server, store) = started().await;
     let shown = format!("{store:?}");
-    assert!(!shown.contains(quickassist_webhooks_postgres::test_server::PASSWORD));
+    assert!(!shown.contains(PASSWORD));
     assert!(shown.contains(":***@127.0.0.1"), "{shown}");
 }

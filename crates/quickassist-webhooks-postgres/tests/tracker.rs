@@ -3,8 +3,6 @@
 //! transaction a failed attempt leaves the timeline as it was.
 
 mod common;
-#[path = "../../quickassist-webhooks/tests/timeline/mod.rs"]
-mod timeline;
 
 use std::{
     sync::{
@@ -14,7 +12,7 @@ use std::{
     time::Duration,
 };
 
-use common::{count, delivery_of, eventually, inbox};
+use common::{count, delivery_of, inbox};
 use quickassist_webhooks::{
     receive::Intake,
     status::{Merge, MessageStatus, State, StatusTracker, StatusUpdate, SubjectKind},
@@ -22,7 +20,10 @@ use quickassist_webhooks::{
     Envelope, Event,
 };
 use quickassist_webhooks_postgres::{handler_fn, Inbox, PostgresStatusTracker, Worker};
-use timeline::at;
+use quickassist_webhooks_test::{
+    eventually,
+    tracker_suite::{self, at},
+};
 
 fn tracker(inbox: &Inbox) -> PostgresStatusTracker {
     PostgresStatusTracker::new(inbox.pool().clone())
@@ -70,7 +71,7 @@ async fn a_late_delivered_is_stale_and_the_row_holds_the_state() {
 #[tokio::test(flavor = "multi_thread")]
 async fn applied_updates_answer_the_previous_state_and_envelopes_are_read() {
     let (_server, inbox) = inbox().await;
-    timeline::envelopes_are_read_and_applied_updates_name_the_previous_state(&tracker(&inbox))
+    tracker_suite::envelopes_are_read_and_applied_updates_name_the_previous_state(&tracker(&inbox))
         .await;
 }
 
@@ -127,7 +128,7 @@ async fn an_update_rolled_back_with_its_transaction_leaves_the_timeline_as_it_wa
 #[tokio::test(flavor = "multi_thread")]
 async fn names_tie_break_byte_by_byte_as_the_pure_rule_does() {
     let (_server, inbox) = inbox().await;
-    timeline::names_tie_break_byte_by_byte(&tracker(&inbox)).await;
+    tracker_suite::names_tie_break_byte_by_byte(&tracker(&inbox)).await;
 }
 
 #[test]
@@ -138,14 +139,14 @@ fn every_permutation_with_repeats_ends_in_the_pure_rules_state() {
         .build()
         .unwrap();
     let (_server, inbox) = runtime.block_on(inbox());
-    timeline::every_order_ends_in_the_pure_rules_state(&tracker(&inbox), &runtime);
+    tracker_suite::every_order_ends_in_the_pure_rules_state(&tracker(&inbox), &runtime);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn sixty_four_tasks_end_where_the_pure_rule_does() {
     let (_server, inbox) = inbox().await;
     let trackers: Vec<Arc<dyn StatusTracker>> = vec![Arc::new(tracker(&inbox))];
-    timeline::concurrent_tasks_end_where_the_pure_rule_does(&trackers, 300).await;
+    tracker_suite::concurrent_tasks_end_where_the_pure_rule_does(&trackers, 300).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -277,7 +278,7 @@ async fn shuffled_status_events_through_four_tasks_leave_each_message_at_its_gre
     let (_server, inbox) = inbox().await;
     sqlx::query(MESSAGES).execute(inbox.pool()).await.unwrap();
     let statuses = ["delivered", "read", "failed"];
-    let mut rng = timeline::Rng(7);
+    let mut rng = tracker_suite::Rng(7);
     let mut envelopes = Vec::new();
     let mut expected = Vec::new();
     for m in 0..40 {

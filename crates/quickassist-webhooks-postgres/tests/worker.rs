@@ -15,9 +15,10 @@ use std::{
 };
 
 use chrono::{TimeZone, Utc};
-use common::{count, delivery, delivery_of, eventually, inbox};
+use common::{count, delivery, delivery_of, inbox};
 use quickassist_webhooks::{receive::Intake, Envelope, Event};
 use quickassist_webhooks_postgres::{handler_fn, Inbox, Selection, Worker};
+use quickassist_webhooks_test::eventually;
 
 const HANDLED: &str = "CREATE TABLE handled (webhook_id text NOT NULL, at timestamptz NOT NULL DEFAULT clock_timestamp())";
 

@@ -11,10 +11,6 @@
 
 #![allow(missing_docs, clippy::unwrap_used)]
 
-#[path = "../src/test_server.rs"]
-#[allow(dead_code, unreachable_pub)]
-mod test_server;
-
 use std::{
     sync::atomic::{AtomicU64, Ordering},
     time::{Duration, Instant},
@@ -150,7 +146,7 @@ fn latency(runtime: &Runtime, store: &RedisStore) {
 }
 
 fn main() {
-    let server = test_server::RedisServer::start().unwrap();
+    let server = quickassist_webhooks_test::redis::RedisServer::start().unwrap();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -6,8 +6,6 @@
 mod builder;
 mod scripts;
 mod store;
-#[cfg(feature = "test-server")]
-pub mod test_server;
 mod tracker;
 
 pub use builder::RedisStoreBuilder;

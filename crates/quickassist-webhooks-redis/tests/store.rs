@@ -1,21 +1,17 @@
 //! `RedisStore` against a real `redis-server` this test starts on a free loopback port.
 
-#[path = "../src/test_server.rs"]
-#[allow(dead_code, unreachable_pub)]
-mod test_server;
-
-#[path = "../../quickassist-webhooks/tests/store_suite/mod.rs"]
-mod store_suite;
-
 use std::{sync::Arc, time::Duration};
 
 use quickassist_webhooks::idempotency::{
     Admission, Claim, DedupRejection, Deduplicator, IdempotencyStore,
 };
 use quickassist_webhooks_redis::RedisStore;
+use quickassist_webhooks_test::{
+    eventually,
+    redis::{RedisCluster, RedisServer},
+    store_suite::{self, key, LEASE, TTL},
+};
 use redis::AsyncCommands;
-use store_suite::{key, LEASE, TTL};
-use test_server::RedisServer;
 
 async fn store(server: &RedisServer) -> RedisStore {
     RedisStore::connect(&server.url())
@@ -76,15 +72,16 @@ async fn done_keys_expire_with_their_ttl() {
         .complete(&key("ttl"), token, Duration::from_millis(50))
         .await
         .unwrap());
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    loop {
-        match store.claim(&key("ttl"), LEASE).await.unwrap() {
-            Claim::New(_) => break,
-            Claim::Done => assert!(std::time::Instant::now() < deadline, "TTL never ended"),
+    eventually(
+        "the TTL to end",
+        Duration::from_secs(10),
+        async || match store.claim(&key("ttl"), LEASE).await.unwrap() {
+            Claim::New(_) => true,
+            Claim::Done => false,
             Claim::InFlight => panic!("it was done"),
-        }
-        tokio::task::yield_now().await;
-    }
+        },
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -241,16 +238,12 @@ async fn a_paused_redis_is_a_timeout_error_then_the_store_answers_again() {
 /// Claims `name` again and again until the store answers (it reconnects on its own),
 /// failing the test after 15 s without an answer.
 async fn claim_once_answered(store: &RedisStore, name: &str) -> Claim {
-    let deadline = std::time::Instant::now() + Duration::from_secs(15);
-    loop {
-        match store.claim(&key(name), LEASE).await {
-            Ok(claim) => return claim,
-            Err(error) => assert!(
-                std::time::Instant::now() < deadline,
-                "the store never answered again: {error}"
-            ),
-        }
-    }
+    eventually(
+        "the store to answer again",
+        Duration::from_secs(15),
+        async || store.claim(&key(name), LEASE).await.ok(),
+    )
+    .await
 }
 
 #[tokio::test]
@@ -291,19 +284,12 @@ async fn redis_down_is_a_prompt_store_error_then_the_store_recovers() {
     assert!(started.elapsed() < Duration::from_secs(5));
 
     server.restart().unwrap();
-    let deadline = std::time::Instant::now() + Duration::from_secs(15);
-    let admission = loop {
-        match dedup.admit_key("whk_down").await {
-            Ok(admission) => break admission,
-            Err(_) => {
-                assert!(
-                    std::time::Instant::now() < deadline,
-                    "the store never reconnected"
-                );
-                tokio::task::yield_now().await;
-            }
-        }
-    };
+    let admission = eventually(
+        "the store to reconnect",
+        Duration::from_secs(15),
+        async || dedup.admit_key("whk_down").await.ok(),
+    )
+    .await;
     let Admission::Process(guard) = admission else {
         panic!("the retry after the outage is processed")
     };
@@ -316,7 +302,7 @@ async fn redis_down_is_a_prompt_store_error_then_the_store_recovers() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn works_against_a_three_node_cluster() {
-    let cluster = test_server::RedisCluster::start().unwrap();
+    let cluster = RedisCluster::start().unwrap();
     let urls = cluster.urls();
     let nodes: Vec<&str> = urls.iter().map(String::as_str).collect();
     let store = RedisStore::builder().connect_cluster(&nodes).await.unwrap();

@@ -2,22 +2,17 @@
 //! port: the Lua compare-and-set ends where the pure rule does, whatever the order and the
 //! concurrency.
 
-#[path = "../src/test_server.rs"]
-#[allow(dead_code, unreachable_pub)]
-mod test_server;
-
-#[path = "../../quickassist-webhooks/tests/timeline/mod.rs"]
-mod timeline;
-
 use std::{sync::Arc, time::Duration};
 
 use quickassist_webhooks::status::{
     Merge, MessageStatus, StatusTracker, StatusUpdate, SubjectKind,
 };
 use quickassist_webhooks_redis::{RedisStatusTracker, RedisStore};
+use quickassist_webhooks_test::{
+    redis::{RedisCluster, RedisServer},
+    tracker_suite::{self, at},
+};
 use redis::AsyncCommands;
-use test_server::RedisServer;
-use timeline::at;
 
 async fn tracker(server: &RedisServer) -> RedisStatusTracker {
     let store = RedisStore::connect(&server.url())
@@ -88,7 +83,7 @@ async fn a_late_delivered_is_stale_and_the_key_holds_the_state_with_a_ttl() {
 #[tokio::test]
 async fn applied_updates_answer_the_previous_state_and_envelopes_are_read() {
     let server = RedisServer::start().unwrap();
-    timeline::envelopes_are_read_and_applied_updates_name_the_previous_state(
+    tracker_suite::envelopes_are_read_and_applied_updates_name_the_previous_state(
         &tracker(&server).await,
     )
     .await;
@@ -116,7 +111,7 @@ async fn a_foreign_value_is_an_error_not_overwritten() {
 #[tokio::test]
 async fn names_tie_break_byte_by_byte_as_the_pure_rule_does() {
     let server = RedisServer::start().unwrap();
-    timeline::names_tie_break_byte_by_byte(&tracker(&server).await).await;
+    tracker_suite::names_tie_break_byte_by_byte(&tracker(&server).await).await;
 }
 
 #[test]
@@ -127,7 +122,7 @@ fn every_permutation_with_repeats_ends_in_the_pure_rules_state() {
         .build()
         .unwrap();
     let tracker = runtime.block_on(tracker(&server));
-    timeline::every_order_ends_in_the_pure_rules_state(&tracker, &runtime);
+    tracker_suite::every_order_ends_in_the_pure_rules_state(&tracker, &runtime);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -137,12 +132,12 @@ async fn sixty_four_tasks_on_four_connections_end_where_the_pure_rule_does() {
     for _ in 0..4 {
         trackers.push(Arc::new(tracker(&server).await));
     }
-    timeline::concurrent_tasks_end_where_the_pure_rule_does(&trackers, 1_000).await;
+    tracker_suite::concurrent_tasks_end_where_the_pure_rule_does(&trackers, 1_000).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn works_against_a_three_node_cluster() {
-    let cluster = test_server::RedisCluster::start().unwrap();
+    let cluster = RedisCluster::start().unwrap();
     let urls = cluster.urls();
     let nodes: Vec<&str> = urls.iter().map(String::as_str).collect();
     let store = RedisStore::builder().connect_cluster(&nodes).await.unwrap();

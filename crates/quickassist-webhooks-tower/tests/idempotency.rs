@@ -11,7 +11,7 @@ use std::{
         atomic::{AtomicUsize, Ordering},
         Arc,
     },
-    time::{Duration, Instant},
+    time::Duration,
 };
 
 use bytes::Bytes;
@@ -20,13 +20,11 @@ use http::{header, Request, Response, StatusCode};
 use http_body_util::Full;
 use quickassist_webhooks::receive::Receiver;
 use quickassist_webhooks::{
-    idempotency::{
-        Claim, ClaimToken, Deduplicator, FailureMode, IdempotencyKey, IdempotencyStore,
-        MemoryStore, StoreError, StoreFuture,
-    },
+    idempotency::{Deduplicator, FailureMode, MemoryStore},
     rejection::{DUPLICATE_BODY, DUPLICATE_HEADER},
     Verifier,
 };
+use quickassist_webhooks_test::{eventually, DownStore};
 use quickassist_webhooks_tower::{VerifiedBody, WebhooksLayer};
 use tokio::sync::{mpsc, Notify};
 use tower::{Layer, ServiceExt};
@@ -218,50 +216,30 @@ async fn dropped_response_future_releases_the_claim() {
     // The release runs in a task spawned by the dropped guard: retry until it has run.
     let recorder = Recorder::default();
     let service = layer_with(dedup).layer(recorder.service::<VerifiedBody>(StatusCode::OK));
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let response = service
-            .clone()
-            .oneshot(http_request(&signed))
-            .await
-            .unwrap();
-        if response.status() == StatusCode::OK {
-            break;
-        }
-        assert_eq!(response.status(), StatusCode::CONFLICT);
-        assert!(Instant::now() < deadline, "the claim was never released");
-        tokio::task::yield_now().await;
-    }
+    eventually(
+        "the claim to be released",
+        Duration::from_secs(10),
+        async || {
+            let response = service
+                .clone()
+                .oneshot(http_request(&signed))
+                .await
+                .unwrap();
+            if response.status() == StatusCode::OK {
+                return true;
+            }
+            assert_eq!(response.status(), StatusCode::CONFLICT);
+            false
+        },
+    )
+    .await;
     assert_eq!(recorder.calls(), 1);
-}
-
-/// A store whose backend is down.
-#[derive(Debug)]
-struct Unreachable;
-
-impl IdempotencyStore for Unreachable {
-    fn claim<'a>(&'a self, _: &'a IdempotencyKey, _: Duration) -> StoreFuture<'a, Claim> {
-        Box::pin(async { Err(StoreError::new("connection refused")) })
-    }
-
-    fn complete<'a>(
-        &'a self,
-        _: &'a IdempotencyKey,
-        _: ClaimToken,
-        _: Duration,
-    ) -> StoreFuture<'a, bool> {
-        Box::pin(async { Err(StoreError::new("connection refused")) })
-    }
-
-    fn release<'a>(&'a self, _: &'a IdempotencyKey, _: ClaimToken) -> StoreFuture<'a, bool> {
-        Box::pin(async { Err(StoreError::new("connection refused")) })
-    }
 }
 
 #[tokio::test]
 async fn unreachable_store_gets_503_when_failing_closed() {
     let recorder = Recorder::default();
-    let response = layer_with(Deduplicator::new(Unreachable))
+    let response = layer_with(Deduplicator::new(DownStore::default()))
         .layer(recorder.service::<VerifiedBody>(StatusCode::OK))
         .oneshot(http_request(&signed("whk_down")))
         .await
@@ -278,7 +256,7 @@ async fn unreachable_store_gets_503_when_failing_closed() {
 #[tokio::test]
 async fn unreachable_store_passes_through_when_failing_open() {
     let recorder = Recorder::default();
-    let dedup = Deduplicator::new(Unreachable).with_failure_mode(FailureMode::Open);
+    let dedup = Deduplicator::new(DownStore::default()).with_failure_mode(FailureMode::Open);
     let service = layer_with(dedup).layer(recorder.service::<VerifiedBody>(StatusCode::OK));
     for _ in 0..2 {
         let response = service

@@ -3,7 +3,7 @@
 
 use std::{
     sync::{
-        atomic::{AtomicU64, AtomicUsize, Ordering},
+        atomic::{AtomicU64, Ordering},
         Arc,
     },
     time::{Duration, Instant},
@@ -17,6 +17,7 @@ use quickassist_webhooks::{
     },
     Envelope, Event,
 };
+use quickassist_webhooks_test::DownStore;
 
 /// A clock the test moves by hand, so that leases expire without sleeping.
 #[derive(Clone)]
@@ -48,39 +49,6 @@ impl TestClock {
                 })
                 .build(),
         )
-    }
-}
-
-/// A store whose backend is down: every call fails (our own error path, not a stand-in for
-/// a real dependency). Counts the calls it gets.
-#[derive(Debug, Default)]
-struct UnreachableStore {
-    calls: AtomicUsize,
-}
-
-impl UnreachableStore {
-    fn fail<T: Send + 'static>(&self) -> StoreFuture<'_, T> {
-        self.calls.fetch_add(1, Ordering::SeqCst);
-        Box::pin(std::future::ready(Err(StoreError::new(
-            "connection refused",
-        ))))
-    }
-}
-
-impl IdempotencyStore for UnreachableStore {
-    fn claim<'a>(&'a self, _: &'a IdempotencyKey, _: Duration) -> StoreFuture<'a, Claim> {
-        self.fail()
-    }
-    fn complete<'a>(
-        &'a self,
-        _: &'a IdempotencyKey,
-        _: ClaimToken,
-        _: Duration,
-    ) -> StoreFuture<'a, bool> {
-        self.fail()
-    }
-    fn release<'a>(&'a self, _: &'a IdempotencyKey, _: ClaimToken) -> StoreFuture<'a, bool> {
-        self.fail()
     }
 }
 
@@ -256,7 +224,7 @@ async fn late_completion_does_not_override_the_new_owner() {
 
 #[tokio::test]
 async fn store_failure_is_refused_when_fail_closed() {
-    let store = Arc::new(UnreachableStore::default());
+    let store = Arc::new(DownStore::default());
     let dedup = Deduplicator::from_arc(store.clone());
     match dedup.admit_key("whk_1").await {
         Err(rejection @ DedupRejection::StoreUnavailable(_)) => {
@@ -267,12 +235,12 @@ async fn store_failure_is_refused_when_fail_closed() {
         }
         other => panic!("expected store unavailable, got {other:?}"),
     }
-    assert_eq!(store.calls.load(Ordering::SeqCst), 1);
+    assert_eq!(store.calls(), 1);
 }
 
 #[tokio::test]
 async fn store_failure_is_processed_unguarded_when_fail_open() {
-    let dedup = Deduplicator::new(UnreachableStore::default()).with_failure_mode(FailureMode::Open);
+    let dedup = Deduplicator::new(DownStore::default()).with_failure_mode(FailureMode::Open);
     for _ in 0..2 {
         let admission = dedup.admit_key("whk_1").await;
         assert!(
@@ -285,7 +253,7 @@ async fn store_failure_is_processed_unguarded_when_fail_open() {
 #[tokio::test]
 async fn fail_closed_is_the_default() {
     assert_eq!(FailureMode::default(), FailureMode::Closed);
-    let dedup = Deduplicator::new(UnreachableStore::default());
+    let dedup = Deduplicator::new(DownStore::default());
     assert!(matches!(
         dedup.admit_key("whk_1").await,
         Err(DedupRejection::StoreUnavailable(_))

@@ -415,3 +415,8 @@ async fn claims_in_flight_are_never_evicted() {
     assert_eq!(store.claim(&held, LEASE).await.unwrap(), Claim::InFlight);
     assert!(store.complete(&held, token, TTL).await.unwrap());
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_memory_store_passes_the_store_suite() {
+    quickassist_webhooks_test::store_suite::check_all(Arc::new(MemoryStore::new())).await;
+}

@@ -14,16 +14,13 @@ use std::{
 use bytes::Bytes;
 use futures_util::{stream, StreamExt};
 use quickassist_webhooks::{
-    idempotency::{
-        Admission, Claim, ClaimToken, ConfigError, Deduplicator, IdempotencyKey, IdempotencyStore,
-        MemoryStore, StoreFuture,
-    },
+    idempotency::{Admission, ConfigError, Deduplicator, IdempotencyStore, MemoryStore},
     receive::{Answer, Outcome, Received, Receiver, RequestHead},
     rejection::Rejection,
     testing::{sample, SignedRequest},
     Event, Secret, Verifier,
 };
-use tokio::sync::{Notify, Semaphore};
+use quickassist_webhooks_test::{eventually, SlowCompletion};
 
 const SECRET: &str = "whsec_receive_tests";
 
@@ -247,45 +244,9 @@ fn replay_window_longer_than_the_done_ttl_is_refused_at_build() {
     assert!(verify_only.is_ok());
 }
 
-/// A memory store whose `complete` waits for a permit, then says it finished.
-#[derive(Debug)]
-struct SlowComplete {
-    inner: MemoryStore,
-    permits: Semaphore,
-    completed: Notify,
-}
-
-impl IdempotencyStore for SlowComplete {
-    fn claim<'a>(&'a self, key: &'a IdempotencyKey, lease: Duration) -> StoreFuture<'a, Claim> {
-        self.inner.claim(key, lease)
-    }
-
-    fn complete<'a>(
-        &'a self,
-        key: &'a IdempotencyKey,
-        token: ClaimToken,
-        ttl: Duration,
-    ) -> StoreFuture<'a, bool> {
-        Box::pin(async move {
-            let _permit = self.permits.acquire().await.expect("never closed");
-            let done = self.inner.complete(key, token, ttl).await;
-            self.completed.notify_one();
-            done
-        })
-    }
-
-    fn release<'a>(&'a self, key: &'a IdempotencyKey, token: ClaimToken) -> StoreFuture<'a, bool> {
-        self.inner.release(key, token)
-    }
-}
-
 #[tokio::test]
 async fn completion_survives_the_request_being_dropped_after_a_2xx() {
-    let store = Arc::new(SlowComplete {
-        inner: MemoryStore::new(),
-        permits: Semaphore::new(0),
-        completed: Notify::new(),
-    });
+    let store = Arc::new(SlowCompletion::new());
     let dedup = Deduplicator::from_arc(store.clone());
     let receiver = Receiver::builder(Verifier::new(SECRET))
         .deduplicator(dedup.clone())
@@ -309,8 +270,8 @@ async fn completion_survives_the_request_being_dropped_after_a_2xx() {
         _ = receive => panic!("the completion cannot finish before its permit is given"),
         _ = returned_rx => {}
     }
-    store.permits.add_permits(1);
-    tokio::time::timeout(Duration::from_secs(10), store.completed.notified())
+    store.allow_one();
+    tokio::time::timeout(Duration::from_secs(10), store.finished())
         .await
         .expect("the completion finished although the request was dropped");
     let retry = dedup.admit_key("whk_cancelled").await.unwrap();
@@ -338,21 +299,17 @@ async fn dropping_the_request_before_the_handler_returned_releases_the_claim() {
     }
     // The release runs as a task: wait until the retry is let through.
     let calls = AtomicUsize::new(0);
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
-    loop {
-        match deliver(&receiver, &request, 200, &calls).await {
-            Ok(outcome) => {
-                assert_eq!(outcome, Outcome::Processed);
-                break;
-            }
+    let outcome = eventually(
+        "the claim to be released",
+        Duration::from_secs(5),
+        async || match deliver(&receiver, &request, 200, &calls).await {
+            Ok(outcome) => Some(outcome),
             Err(answer) => {
                 assert_eq!(answer.status(), 409, "only in-flight may be seen meanwhile");
-                assert!(
-                    tokio::time::Instant::now() < deadline,
-                    "the claim was never released"
-                );
-                tokio::task::yield_now().await;
+                None
             }
-        }
-    }
+        },
+    )
+    .await;
+    assert_eq!(outcome, Outcome::Processed);
 }

@@ -2,8 +2,6 @@
 //! atomic under concurrency, and usable as `dyn StatusTracker`.
 #![cfg(feature = "memory-store")]
 
-mod timeline;
-
 use std::{
     future::Future,
     pin::pin,
@@ -20,7 +18,9 @@ use quickassist_webhooks::{
     testing::sample_at,
     Event,
 };
-use timeline::{at, events, for_each_permutation, update, with_repeats};
+use quickassist_webhooks_test::tracker_suite::{
+    self, at, events, for_each_permutation, update, with_repeats,
+};
 
 /// Runs a future the memory tracker resolves on its first poll.
 fn ready<T>(future: impl Future<Output = T>) -> T {
@@ -133,4 +133,18 @@ fn a_dyn_tracker_applies_envelopes_and_skips_other_events() {
         ready(tracker.current(SubjectKind::Template, "msg_123456789")).unwrap(),
         None
     );
+}
+
+#[test]
+fn the_memory_tracker_passes_the_tracker_suite() {
+    let runtime = tokio::runtime::Builder::new_multi_thread().build().unwrap();
+    let tracker = MemoryStatusTracker::new();
+    tracker_suite::every_order_ends_in_the_pure_rules_state(&tracker, &runtime);
+    runtime.block_on(async {
+        tracker_suite::names_tie_break_byte_by_byte(&tracker).await;
+        tracker_suite::envelopes_are_read_and_applied_updates_name_the_previous_state(&tracker)
+            .await;
+        let trackers: Vec<Arc<dyn StatusTracker>> = vec![Arc::new(MemoryStatusTracker::new())];
+        tracker_suite::concurrent_tasks_end_where_the_pure_rule_does(&trackers, 1_000).await;
+    });
 }

@@ -1,8 +1,6 @@
 //! The status timeline's pure rule: order independence over every permutation, and the
 //! provider's documented events (and values it may add) read as timeline updates.
 
-mod timeline;
-
 use chrono::{DateTime, Utc};
 use proptest::prelude::*;
 use quickassist_webhooks::{
@@ -11,7 +9,7 @@ use quickassist_webhooks::{
     testing::{sample_at, PROVIDER_SAMPLE},
     Envelope, Event, TemplateStatusUpdate,
 };
-use timeline::{events, for_each_permutation, with_repeats};
+use quickassist_webhooks_test::tracker_suite::{events, for_each_permutation, with_repeats};
 
 /// Folds `events` through `merge`, checking each answer; returns the final state.
 fn fold(events: &[State]) -> Option<State> {

@@ -1,14 +1,13 @@
 //! Shared by the crate's integration tests: a throwaway cluster, deliveries, counters.
 #![allow(dead_code, unreachable_pub)]
 
-use std::time::{Duration, Instant};
-
 use quickassist_webhooks::{
     receive::Delivery,
     testing::{self, sample},
     Envelope, Event,
 };
-use quickassist_webhooks_postgres::{test_server::PostgresServer, Inbox};
+use quickassist_webhooks_postgres::Inbox;
+use quickassist_webhooks_test::postgres::PostgresServer;
 
 pub const SECRET: &str = "whsec_postgres_tests";
 
@@ -40,13 +39,4 @@ pub async fn count(inbox: &Inbox, status: &str) -> i64 {
         .fetch_one(inbox.pool())
         .await
         .expect("count")
-}
-
-/// Waits until `check` holds, polling the database with a deadline (no fixed sleeps).
-pub async fn eventually(what: &str, within: Duration, mut check: impl AsyncFnMut() -> bool) {
-    let deadline = Instant::now() + within;
-    while !check().await {
-        assert!(Instant::now() < deadline, "{what}: not within {within:?}");
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
 }

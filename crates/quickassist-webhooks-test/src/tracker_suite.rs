@@ -1,8 +1,24 @@
-//! Shared by the status timeline tests: generated event sets and their permutations, and
-//! the checks every networked [`StatusTracker`] must pass (the Redis and PostgreSQL crates
-//! include this file).
-
-#![allow(dead_code, unreachable_pub)]
+//! The checks every [`StatusTracker`] must pass, as public functions: run them on your own
+//! tracker in your tests. The memory, Redis and PostgreSQL trackers of this project pass
+//! them. With them, what the checks are made of: generated event sets ([`events`]), their
+//! permutations ([`for_each_permutation`]) and a small deterministic [`Rng`].
+//!
+//! Each check panics (as `assert!` does) when the tracker breaks the contract or cannot
+//! answer.
+//!
+//! ```
+//! use std::sync::Arc;
+//! use quickassist_webhooks::status::{MemoryStatusTracker, StatusTracker};
+//! use quickassist_webhooks_test::tracker_suite;
+//!
+//! # #[tokio::main] async fn main() {
+//! let tracker = MemoryStatusTracker::new(); // or yours
+//! tracker_suite::names_tie_break_byte_by_byte(&tracker).await;
+//! tracker_suite::envelopes_are_read_and_applied_updates_name_the_previous_state(&tracker).await;
+//! let trackers: Vec<Arc<dyn StatusTracker>> = vec![Arc::new(tracker)];
+//! tracker_suite::concurrent_tasks_end_where_the_pure_rule_does(&trackers, 50).await;
+//! # }
+//! ```
 
 use std::sync::{
     atomic::{AtomicU64, Ordering},
@@ -21,7 +37,7 @@ use quickassist_webhooks::{
 };
 
 /// A message status, known or not.
-pub fn message_status() -> impl Strategy<Value = Status> {
+fn message_status() -> impl Strategy<Value = Status> {
     prop_oneof![
         Just(MessageStatus::Delivered),
         Just(MessageStatus::Read),
@@ -33,7 +49,7 @@ pub fn message_status() -> impl Strategy<Value = Status> {
 }
 
 /// A template status, known or not.
-pub fn template_status() -> impl Strategy<Value = Status> {
+fn template_status() -> impl Strategy<Value = Status> {
     prop_oneof![
         Just(TemplateStatus::Pending),
         Just(TemplateStatus::Approved),
@@ -72,6 +88,7 @@ pub fn events(size: std::ops::RangeInclusive<usize>) -> impl Strategy<Value = Ve
 }
 
 /// `events` with `repeats` (indices into it, taken modulo its length) appended.
+#[must_use]
 pub fn with_repeats(events: &[State], repeats: &[usize]) -> Vec<State> {
     let mut all = events.to_vec();
     all.extend(repeats.iter().map(|&i| events[i % events.len()].clone()));
@@ -102,17 +119,29 @@ pub fn for_each_permutation<T: Clone>(items: &[T], mut visit: impl FnMut(&[T])) 
 }
 
 /// The update of the subject `id` to `state`.
+#[must_use]
 pub fn update(id: &str, state: &State) -> StatusUpdate {
     StatusUpdate::new(id, state.status().clone(), state.at())
 }
 
+/// A fixed instant (2024-01-15T10:30:00Z) plus `millis` milliseconds.
+///
+/// # Panics
+///
+/// When the result is out of `chrono`'s range (never for the few milliseconds the checks use).
+#[must_use]
 pub fn at(millis: i64) -> chrono::DateTime<chrono::Utc> {
     DateTime::from_timestamp_millis(1_705_314_600_000 + millis).expect("a valid time")
 }
 
 /// Every permutation of generated event sets, with repeats, applied to a fresh subject:
 /// each applied update answers the state it replaced, and the subject ends in the greatest
-/// state, as [`merge`] says.
+/// state, as [`merge`] says. Drives the tracker with `runtime` (proptest runs the cases
+/// synchronously), so call it outside any runtime.
+///
+/// # Panics
+///
+/// When the tracker fails the check.
 pub fn every_order_ends_in_the_pure_rules_state(
     tracker: &dyn StatusTracker,
     runtime: &tokio::runtime::Runtime,
@@ -217,11 +246,14 @@ pub async fn envelopes_are_read_and_applied_updates_name_the_previous_state(
     );
 }
 
-/// A small deterministic generator (splitmix64), for shuffles and event sets.
+/// A small deterministic generator (splitmix64), for shuffles and event sets; the field is
+/// its seed, then its state.
+#[derive(Clone, Debug)]
 pub struct Rng(pub u64);
 
 impl Rng {
-    pub fn next(&mut self) -> u64 {
+    /// The next number.
+    pub fn next_u64(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
@@ -229,10 +261,12 @@ impl Rng {
         z ^ (z >> 31)
     }
 
+    /// A number below `n` (not zero).
     pub fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
+        (self.next_u64() % n as u64) as usize
     }
 
+    /// Shuffles `items` (Fisher-Yates).
     pub fn shuffle<T>(&mut self, items: &mut [T]) {
         for i in (1..items.len()).rev() {
             items.swap(i, self.below(i + 1));
@@ -311,9 +345,14 @@ pub async fn concurrent_tasks_end_where_the_pure_rule_does(
     );
 }
 
-#[test]
-fn heap_visits_every_permutation_once() {
-    let mut seen = std::collections::HashSet::new();
-    for_each_permutation(&[1, 2, 3, 4], |p| assert!(seen.insert(p.to_vec())));
-    assert_eq!(seen.len(), 24);
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn heap_visits_every_permutation_once() {
+        let mut seen = std::collections::HashSet::new();
+        for_each_permutation(&[1, 2, 3, 4], |p| assert!(seen.insert(p.to_vec())));
+        assert_eq!(seen.len(), 24);
+    }
 }

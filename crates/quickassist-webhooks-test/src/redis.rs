@@ -1,6 +1,6 @@
 //! [`RedisServer`] and [`RedisCluster`]: throwaway `redis-server`s on free loopback ports,
-//! for tests (feature `test-server`). Real Redis, not a mock: the binaries come from `PATH`
-//! (`scripts/test` installs them with apt-get when missing).
+//! for tests. Real Redis, not a mock: the binaries (`redis-server`, and `redis-cli` for a
+//! cluster) come from `PATH` (`apt-get install redis-server`).
 
 use std::{
     io::{Read, Write},
@@ -21,7 +21,7 @@ const PORT_ATTEMPTS: usize = 3;
 ///
 /// ```no_run
 /// # fn demo() -> std::io::Result<()> {
-/// let server = quickassist_webhooks_redis::test_server::RedisServer::start()?;
+/// let server = quickassist_webhooks_test::redis::RedisServer::start()?;
 /// println!("{}", server.url());
 /// # Ok(()) }
 /// ```

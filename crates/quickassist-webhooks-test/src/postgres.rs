@@ -1,7 +1,7 @@
-//! [`PostgresServer`]: a throwaway PostgreSQL cluster on a free loopback port, for tests
-//! (feature `test-server`). Real PostgreSQL, not a mock: the binaries come from
-//! `$PG_BINDIR`, else the newest `/usr/lib/postgresql/<version>/bin` (Debian's layout), else
-//! `PATH` (`scripts/test` installs `postgresql` with apt-get when missing).
+//! [`PostgresServer`]: a throwaway PostgreSQL cluster on a free loopback port, for tests.
+//! Real PostgreSQL, not a mock: the binaries come from `$PG_BINDIR`, else the newest
+//! `/usr/lib/postgresql/<version>/bin` (Debian's layout), else `PATH`
+//! (`apt-get install postgresql`).
 //!
 //! PostgreSQL refuses to run as root; when the tests run as root (as CI does), `initdb` and
 //! `postgres` run as the unprivileged user `nobody` (through `setpriv`, which `exec`s, so the
@@ -35,7 +35,7 @@ const PORT_ATTEMPTS: usize = 3;
 ///
 /// ```no_run
 /// # fn demo() -> std::io::Result<()> {
-/// let server = quickassist_webhooks_postgres::test_server::PostgresServer::start()?;
+/// let server = quickassist_webhooks_test::postgres::PostgresServer::start()?;
 /// println!("{}", server.port()); // server.url() holds the password: do not print it
 /// # Ok(()) }
 /// ```

@@ -1,0 +1,14 @@
+#![doc = include_str!("../README.md")]
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+mod eventually;
+pub mod postgres;
+pub mod redis;
+pub mod store_suite;
+mod stores;
+pub mod tracker_suite;
+
+pub use eventually::{eventually, Condition};
+pub use stores::{DownStore, SlowCompletion};
