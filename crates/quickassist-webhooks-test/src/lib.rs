@@ -3,6 +3,7 @@
 #![deny(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+mod clock;
 mod eventually;
 pub mod postgres;
 pub mod redis;
@@ -10,5 +11,6 @@ pub mod store_suite;
 mod stores;
 pub mod tracker_suite;
 
+pub use clock::ManualClock;
 pub use eventually::{eventually, Condition};
 pub use stores::{DownStore, SlowCompletion};

@@ -1,13 +1,7 @@
 //! `Deduplicator` and `DeliveryGuard`: admission, settling, guard drop, failure modes, keys.
 #![cfg(feature = "memory-store")]
 
-use std::{
-    sync::{
-        atomic::{AtomicU64, Ordering},
-        Arc,
-    },
-    time::{Duration, Instant},
-};
+use std::{sync::Arc, time::Duration};
 
 use quickassist_webhooks::{
     idempotency::{
@@ -17,40 +11,7 @@ use quickassist_webhooks::{
     },
     Envelope, Event,
 };
-use quickassist_webhooks_test::DownStore;
-
-/// A clock the test moves by hand, so that leases expire without sleeping.
-#[derive(Clone)]
-struct TestClock {
-    base: Instant,
-    offset_ms: Arc<AtomicU64>,
-}
-
-impl TestClock {
-    fn new() -> Self {
-        Self {
-            base: Instant::now(),
-            offset_ms: Arc::new(AtomicU64::new(0)),
-        }
-    }
-
-    fn advance(&self, by: Duration) {
-        let ms = u64::try_from(by.as_millis()).unwrap_or(u64::MAX);
-        self.offset_ms.fetch_add(ms, Ordering::SeqCst);
-    }
-
-    fn dedup(&self) -> Deduplicator {
-        let clock = self.clone();
-        Deduplicator::new(
-            MemoryStore::builder()
-                .capacity(1024)
-                .clock(move || {
-                    clock.base + Duration::from_millis(clock.offset_ms.load(Ordering::SeqCst))
-                })
-                .build(),
-        )
-    }
-}
+use quickassist_webhooks_test::{eventually, DownStore, ManualClock};
 
 fn envelope(webhook_id: &str) -> Envelope {
     Envelope::new(
@@ -163,15 +124,8 @@ async fn thousand_concurrent_admissions_process_exactly_once() {
 async fn dropped_guard_releases_the_claim() {
     let dedup = Deduplicator::memory();
     drop(process(&dedup, "whk_1").await);
-    // The release runs in a spawned task: let it run, up to a bounded number of turns.
-    for _ in 0..100 {
-        match dedup.admit_key("whk_1").await {
-            Ok(Admission::Process(_)) => return,
-            Err(DedupRejection::InFlight { .. }) => tokio::task::yield_now().await,
-            other => panic!("unexpected {other:?}"),
-        }
-    }
-    panic!("the dropped guard never released its claim");
+    // The release runs in a spawned task: let it run.
+    eventually_processed(&dedup, "the dropped guard to release its claim").await;
 }
 
 #[tokio::test]
@@ -185,20 +139,25 @@ async fn guard_dropped_by_a_panicking_handler_releases_the_claim() {
         })
     };
     assert!(handler.await.unwrap_err().is_panic());
-    for _ in 0..100 {
+    eventually_processed(&dedup, "the panicking handler's claim to be released").await;
+}
+
+/// Waits until `whk_1` is let through again (only in-flight may be seen meanwhile).
+async fn eventually_processed(dedup: &Deduplicator, what: &str) {
+    eventually(what, Duration::from_secs(10), async || {
         match dedup.admit_key("whk_1").await {
-            Ok(Admission::Process(_)) => return,
-            Err(DedupRejection::InFlight { .. }) => tokio::task::yield_now().await,
+            Ok(Admission::Process(_)) => true,
+            Err(DedupRejection::InFlight { .. }) => false,
             other => panic!("unexpected {other:?}"),
         }
-    }
-    panic!("the panicking handler's claim was never released");
+    })
+    .await;
 }
 
 #[test]
 fn guard_dropped_outside_a_runtime_leaves_the_claim_to_its_lease() {
-    let clock = TestClock::new();
-    let dedup = clock.dedup();
+    let clock = ManualClock::new();
+    let dedup = Deduplicator::new(clock.memory_store(1024));
     let runtime = tokio::runtime::Builder::new_current_thread()
         .build()
         .unwrap();
@@ -211,8 +170,8 @@ fn guard_dropped_outside_a_runtime_leaves_the_claim_to_its_lease() {
 
 #[tokio::test]
 async fn late_completion_does_not_override_the_new_owner() {
-    let clock = TestClock::new();
-    let dedup = clock.dedup();
+    let clock = ManualClock::new();
+    let dedup = Deduplicator::new(clock.memory_store(1024));
     let slow = process(&dedup, "whk_1").await;
     clock.advance(DEFAULT_LEASE); // the slow handler overran its lease
     let retry = process(&dedup, "whk_1").await;

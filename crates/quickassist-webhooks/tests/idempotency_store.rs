@@ -1,52 +1,16 @@
 //! `MemoryStore`: the claim state machine, atomicity, expiry and LRU eviction.
 #![cfg(feature = "memory-store")]
 
-use std::{
-    sync::{
-        atomic::{AtomicU64, Ordering},
-        Arc,
-    },
-    time::{Duration, Instant},
-};
+use std::{sync::Arc, time::Duration};
 
 use quickassist_webhooks::idempotency::{
     Claim, ClaimToken, IdempotencyKey, IdempotencyStore, MemoryStore, BYTES_PER_KEY,
     DEFAULT_CAPACITY, DEFAULT_MAX_MEMORY,
 };
+use quickassist_webhooks_test::ManualClock;
 
 const LEASE: Duration = Duration::from_secs(60);
 const TTL: Duration = Duration::from_secs(24 * 3600);
-
-/// A clock the test moves by hand, so that leases and TTLs expire without sleeping.
-#[derive(Clone)]
-struct TestClock {
-    base: Instant,
-    offset_ms: Arc<AtomicU64>,
-}
-
-impl TestClock {
-    fn new() -> Self {
-        Self {
-            base: Instant::now(),
-            offset_ms: Arc::new(AtomicU64::new(0)),
-        }
-    }
-
-    fn advance(&self, by: Duration) {
-        let ms = u64::try_from(by.as_millis()).unwrap_or(u64::MAX);
-        self.offset_ms.fetch_add(ms, Ordering::SeqCst);
-    }
-
-    fn store(&self, capacity: u64) -> MemoryStore {
-        let clock = self.clone();
-        MemoryStore::builder()
-            .capacity(capacity)
-            .clock(move || {
-                clock.base + Duration::from_millis(clock.offset_ms.load(Ordering::SeqCst))
-            })
-            .build()
-    }
-}
 
 async fn claim_new(store: &MemoryStore, key: &IdempotencyKey) -> ClaimToken {
     match store
@@ -172,8 +136,8 @@ async fn a_token_that_does_not_own_the_claim_is_refused() {
 
 #[tokio::test]
 async fn expired_lease_lets_the_key_be_claimed_again() {
-    let clock = TestClock::new();
-    let store = clock.store(DEFAULT_CAPACITY);
+    let clock = ManualClock::new();
+    let store = clock.memory_store(DEFAULT_CAPACITY);
     let key = IdempotencyKey::new("whk_1");
     claim_new(&store, &key).await;
     clock.advance(LEASE - Duration::from_millis(1));
@@ -184,8 +148,8 @@ async fn expired_lease_lets_the_key_be_claimed_again() {
 
 #[tokio::test]
 async fn stale_token_cannot_complete_or_release_after_lease_expiry_and_reclaim() {
-    let clock = TestClock::new();
-    let store = clock.store(DEFAULT_CAPACITY);
+    let clock = ManualClock::new();
+    let store = clock.memory_store(DEFAULT_CAPACITY);
     let key = IdempotencyKey::new("whk_1");
     let stale = claim_new(&store, &key).await;
     clock.advance(LEASE);
@@ -202,8 +166,8 @@ async fn stale_token_cannot_complete_or_release_after_lease_expiry_and_reclaim()
 #[tokio::test]
 async fn expired_lease_cannot_be_completed_even_without_a_new_claim() {
     // An expired claim counts as absent, as it would in a store that deletes expired keys.
-    let clock = TestClock::new();
-    let store = clock.store(DEFAULT_CAPACITY);
+    let clock = ManualClock::new();
+    let store = clock.memory_store(DEFAULT_CAPACITY);
     let key = IdempotencyKey::new("whk_1");
     let token = claim_new(&store, &key).await;
     clock.advance(LEASE + Duration::from_secs(1));
@@ -213,8 +177,8 @@ async fn expired_lease_cannot_be_completed_even_without_a_new_claim() {
 
 #[tokio::test]
 async fn done_key_is_forgotten_when_the_done_ttl_ends() {
-    let clock = TestClock::new();
-    let store = clock.store(DEFAULT_CAPACITY);
+    let clock = ManualClock::new();
+    let store = clock.memory_store(DEFAULT_CAPACITY);
     let key = IdempotencyKey::new("whk_1");
     let token = claim_new(&store, &key).await;
     // The TTL counts from completion, not from the claim.
@@ -378,8 +342,8 @@ fn threads_racing_over_many_keys_process_each_key_once() {
 
 #[tokio::test]
 async fn keys_evicted_before_their_done_ttl_are_counted() {
-    let clock = TestClock::new();
-    let store = clock.store(2);
+    let clock = ManualClock::new();
+    let store = clock.memory_store(2);
     let keys: Vec<_> = (0..5)
         .map(|i| IdempotencyKey::new(format!("whk_early_{i}")))
         .collect();

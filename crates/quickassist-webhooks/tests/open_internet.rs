@@ -15,6 +15,7 @@ use quickassist_webhooks::{
     testing::{sample, sample_at, SignedRequest},
     Event, Secret, SignedForm, Verifier,
 };
+use quickassist_webhooks_test::eventually;
 
 const SECRET: &str = "whsec_open_internet";
 
@@ -190,7 +191,12 @@ async fn bodies_in_flight_share_the_budget_and_give_it_back() {
         .send(Ok(Bytes::from(vec![b' '; 40 * 1024])))
         .await
         .unwrap();
-    wait_until(|| receiver.body_budget().in_use() >= 40 * 1024).await;
+    eventually(
+        "40 KiB of the budget in use",
+        Duration::from_secs(10),
+        async || receiver.body_budget().in_use() >= 40 * 1024,
+    )
+    .await;
     // A second large body cannot fit beside it: refused early.
     let second = RequestHead::new(Some(40 * 1024), [request.signature.as_bytes()]);
     let rejection = receiver
@@ -245,14 +251,4 @@ fn futures_channel_stream() -> (
     let (sender, mut receiver) = tokio::sync::mpsc::channel(4);
     let body = stream::poll_fn(move |cx| receiver.poll_recv(cx));
     (sender, body.boxed())
-}
-
-async fn wait_until(condition: impl Fn() -> bool) {
-    for _ in 0..10_000 {
-        if condition() {
-            return;
-        }
-        tokio::task::yield_now().await;
-    }
-    panic!("condition never held");
 }
