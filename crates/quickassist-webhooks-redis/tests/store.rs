@@ -1,6 +1,10 @@
 //! `RedisStore` against a real `redis-server` this test starts on a free loopback port.
 
+mod common;
+
 use std::{sync::Arc, time::Duration};
+
+use common::{admin, store};
 
 use quickassist_webhooks::idempotency::{
     Admission, Claim, DedupRejection, Deduplicator, IdempotencyStore,
@@ -12,21 +16,6 @@ use quickassist_webhooks_test::{
     store_suite::{self, key, LEASE, TTL},
 };
 use redis::AsyncCommands;
-
-async fn store(server: &RedisServer) -> RedisStore {
-    RedisStore::connect(&server.url())
-        .await
-        .expect("connect to the test redis")
-}
-
-/// A plain connection to inspect or steer the server behind the store's back.
-async fn admin(server: &RedisServer) -> redis::aio::MultiplexedConnection {
-    redis::Client::open(server.url())
-        .expect("the test server's URL is valid")
-        .get_multiplexed_async_connection()
-        .await
-        .expect("connect to the test redis")
-}
 
 /// A loopback port nothing listens on.
 fn free_port() -> u16 {

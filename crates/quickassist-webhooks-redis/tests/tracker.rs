@@ -2,7 +2,11 @@
 //! port: the Lua compare-and-set ends where the pure rule does, whatever the order and the
 //! concurrency.
 
+mod common;
+
 use std::{sync::Arc, time::Duration};
+
+use common::{admin, store};
 
 use quickassist_webhooks::status::{
     Merge, MessageStatus, StatusTracker, StatusUpdate, SubjectKind,
@@ -15,19 +19,7 @@ use quickassist_webhooks_test::{
 use redis::AsyncCommands;
 
 async fn tracker(server: &RedisServer) -> RedisStatusTracker {
-    let store = RedisStore::connect(&server.url())
-        .await
-        .expect("connect to the test redis");
-    RedisStatusTracker::new(&store)
-}
-
-/// A plain connection to inspect the server behind the tracker's back.
-async fn admin(server: &RedisServer) -> redis::aio::MultiplexedConnection {
-    redis::Client::open(server.url())
-        .expect("the test server's URL is valid")
-        .get_multiplexed_async_connection()
-        .await
-        .expect("connect to the test redis")
+    RedisStatusTracker::new(&store(server).await)
 }
 
 #[tokio::test]

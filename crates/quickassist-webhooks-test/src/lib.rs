@@ -6,6 +6,7 @@
 mod clock;
 mod eventually;
 pub mod postgres;
+mod process;
 pub mod redis;
 pub mod store_suite;
 mod stores;

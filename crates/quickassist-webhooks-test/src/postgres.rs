@@ -9,12 +9,13 @@
 //! the temporary directory (`$TMPDIR`, else `/tmp`) must then be reachable by `nobody`.
 
 use std::{
-    net::TcpListener,
     path::{Path, PathBuf},
     process::{Child, Command, Stdio},
     sync::atomic::{AtomicUsize, Ordering},
     time::{Duration, Instant},
 };
+
+use crate::process::{free_ports, on_free_ports, wait_until_ready};
 
 /// How long the cluster may take to accept connections.
 const READY_WITHIN: Duration = Duration::from_secs(30);
@@ -25,10 +26,6 @@ const STOP_WITHIN: Duration = Duration::from_secs(10);
 /// The password of the `postgres` superuser of a test cluster (TCP connections need it;
 /// the URL carries it, which is why everything that shows a URL redacts passwords).
 pub const PASSWORD: &str = "quickassist-test-password";
-
-/// How many fresh ports [`PostgresServer::start`] tries when another process takes the free
-/// port between the moment it is found and the moment `postgres` binds it.
-const PORT_ATTEMPTS: usize = 3;
 
 /// A PostgreSQL cluster in a temporary directory, listening on 127.0.0.1 only (its unix
 /// socket inside that directory), shut down and deleted when dropped.
@@ -89,19 +86,11 @@ impl PostgresServer {
             durable,
         };
         server.init()?;
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
-            server.port = free_port()?;
-            match server.spawn() {
-                Err(error) if error.kind() == std::io::ErrorKind::AddrInUse => {
-                    if attempt == PORT_ATTEMPTS {
-                        return Err(error);
-                    }
-                }
-                result => return result.map(|()| server),
-            }
-        }
+        on_free_ports(|| {
+            [server.port] = free_ports()?;
+            server.spawn()
+        })?;
+        Ok(server)
     }
 
     /// `postgres://postgres:<password>@127.0.0.1:<port>/postgres`. It holds the password:
@@ -242,15 +231,15 @@ impl PostgresServer {
 
     /// Retries `pg_isready` until the server accepts connections, with a deadline.
     fn wait_ready(&mut self) -> std::io::Result<()> {
-        let deadline = Instant::now() + READY_WITHIN;
-        let mut pause = Duration::from_millis(5);
-        loop {
+        let pauses = (Duration::from_millis(5), Duration::from_millis(50));
+        let not_ready = "postgres did not accept connections";
+        wait_until_ready(not_ready, READY_WITHIN, pauses, || {
             let ready = Command::new(self.bindir.join("pg_isready"))
                 .args(["-q", "-h", "127.0.0.1", "-p", &self.port.to_string()])
                 .stdin(Stdio::null())
                 .status()?;
             if ready.success() {
-                return Ok(());
+                return Ok(true);
             }
             // A server that exited will never answer: most likely its port was taken.
             if let Some(child) = &mut self.child {
@@ -268,15 +257,8 @@ impl PostgresServer {
                     ));
                 }
             }
-            if Instant::now() > deadline {
-                return Err(std::io::Error::new(
-                    std::io::ErrorKind::TimedOut,
-                    format!("postgres did not accept connections within {READY_WITHIN:?}"),
-                ));
-            }
-            std::thread::sleep(pause);
-            pause = (pause * 2).min(Duration::from_millis(50));
-        }
+            Ok(false)
+        })
     }
 }
 
@@ -350,9 +332,4 @@ fn unprivileged_user() -> std::io::Result<Option<(u32, u32)>> {
         return Ok(None);
     }
     Ok(Some((id(&["-u", "nobody"])?, id(&["-g", "nobody"])?)))
-}
-
-/// A free port on 127.0.0.1.
-fn free_port() -> std::io::Result<u16> {
-    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
 }

@@ -4,18 +4,16 @@
 
 use std::{
     io::{Read, Write},
-    net::{SocketAddr, TcpListener, TcpStream},
+    net::{SocketAddr, TcpStream},
     path::{Path, PathBuf},
     process::{Child, Command, Stdio},
-    time::{Duration, Instant},
+    time::Duration,
 };
+
+use crate::process::{free_ports, on_free_ports, wait_until_ready};
 
 /// How long a server may take to answer `PING`, and a cluster to report `cluster_state:ok`.
 const READY_WITHIN: Duration = Duration::from_secs(20);
-
-/// How many fresh ports [`RedisServer::start`] tries when another process takes the free
-/// port between the moment it is found and the moment `redis-server` binds it.
-const PORT_ATTEMPTS: usize = 3;
 
 /// A `redis-server` child process without persistence, killed when dropped.
 ///
@@ -46,24 +44,15 @@ impl RedisServer {
 
     /// Starts a node with `--cluster-enabled yes`, its config file in `dir`.
     fn start_node(cluster_dir: Option<&Path>) -> std::io::Result<Self> {
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
+        on_free_ports(|| {
             let [port, bus_port] = free_ports()?;
             let mut server = Self {
                 child: None,
                 port,
                 cluster: cluster_dir.map(|dir| (dir.join(format!("nodes-{port}.conf")), bus_port)),
             };
-            match server.spawn() {
-                Err(error) if error.kind() == std::io::ErrorKind::AddrInUse => {
-                    if attempt == PORT_ATTEMPTS {
-                        return Err(error);
-                    }
-                }
-                result => return result.map(|()| server),
-            }
-        }
+            server.spawn().map(|()| server)
+        })
     }
 
     /// `redis://127.0.0.1:<port>/`.
@@ -132,34 +121,31 @@ impl RedisServer {
 
     /// Retries `PING` until `+PONG`, with a deadline and a short backoff between attempts.
     fn wait_ready(&mut self) -> std::io::Result<()> {
-        let deadline = Instant::now() + READY_WITHIN;
         let addr = SocketAddr::from(([127, 0, 0, 1], self.port));
-        let mut pause = Duration::from_millis(1);
-        loop {
-            if ping(addr) {
-                return Ok(());
-            }
-            // A server that exited will never answer: most likely its port was taken.
-            if let Some(child) = &mut self.child {
-                if let Some(status) = child.try_wait()? {
-                    return Err(std::io::Error::new(
-                        std::io::ErrorKind::AddrInUse,
-                        format!(
-                            "redis-server exited ({status}) before answering on port {}",
-                            self.port
-                        ),
-                    ));
+        let pauses = (Duration::from_millis(1), Duration::from_millis(20));
+        wait_until_ready(
+            "redis-server did not answer PING",
+            READY_WITHIN,
+            pauses,
+            || {
+                if ping(addr) {
+                    return Ok(true);
                 }
-            }
-            if Instant::now() > deadline {
-                return Err(std::io::Error::new(
-                    std::io::ErrorKind::TimedOut,
-                    format!("redis-server did not answer PING within {READY_WITHIN:?}"),
-                ));
-            }
-            std::thread::sleep(pause);
-            pause = (pause * 2).min(Duration::from_millis(20));
-        }
+                // A server that exited will never answer: most likely its port was taken.
+                if let Some(child) = &mut self.child {
+                    if let Some(status) = child.try_wait()? {
+                        return Err(std::io::Error::new(
+                            std::io::ErrorKind::AddrInUse,
+                            format!(
+                                "redis-server exited ({status}) before answering on port {}",
+                                self.port
+                            ),
+                        ));
+                    }
+                }
+                Ok(false)
+            },
+        )
     }
 }
 
@@ -179,13 +165,6 @@ fn ping(addr: SocketAddr) -> bool {
     stream.write_all(b"PING\r\n").is_ok()
         && stream.read_exact(&mut reply).is_ok()
         && &reply == b"+PONG\r\n"
-}
-
-/// Two distinct free loopback ports (held together while chosen, so they differ).
-fn free_ports() -> std::io::Result<[u16; 2]> {
-    let first = TcpListener::bind("127.0.0.1:0")?;
-    let second = TcpListener::bind("127.0.0.1:0")?;
-    Ok([first.local_addr()?.port(), second.local_addr()?.port()])
 }
 
 /// A three-node Redis Cluster (three primaries, no replicas) on free loopback ports,
@@ -252,31 +231,24 @@ impl RedisCluster {
             .map(|node| format!("127.0.0.1:{}", node.port()))
     }
 
+    /// Waits until every node, in turn, reports `cluster_state:ok`.
     fn wait_ok(&self) -> std::io::Result<()> {
-        let deadline = Instant::now() + READY_WITHIN;
-        for node in &self.nodes {
-            let mut pause = Duration::from_millis(1);
-            loop {
+        let mut ok = 0;
+        let pauses = (Duration::from_millis(1), Duration::from_millis(50));
+        let not_ok = "the cluster did not reach cluster_state:ok";
+        wait_until_ready(not_ok, READY_WITHIN, pauses, || {
+            while let Some(node) = self.nodes.get(ok) {
                 let output = Command::new("redis-cli")
                     .args(["-p", &node.port().to_string(), "cluster", "info"])
                     .stdin(Stdio::null())
                     .output()?;
-                if String::from_utf8_lossy(&output.stdout).contains("cluster_state:ok") {
-                    break;
+                if !String::from_utf8_lossy(&output.stdout).contains("cluster_state:ok") {
+                    return Ok(false);
                 }
-                if Instant::now() > deadline {
-                    return Err(std::io::Error::new(
-                        std::io::ErrorKind::TimedOut,
-                        format!(
-                            "the cluster did not reach cluster_state:ok within {READY_WITHIN:?}"
-                        ),
-                    ));
-                }
-                std::thread::sleep(pause);
-                pause = (pause * 2).min(Duration::from_millis(50));
+                ok += 1;
             }
-        }
-        Ok(())
+            Ok(true)
+        })
     }
 }
 
