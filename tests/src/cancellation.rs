@@ -49,9 +49,7 @@ impl SlowCompletion {
     #[must_use]
     pub fn receiver(self: &Arc<Self>) -> Receiver {
         Receiver::builder(Verifier::new(SECRET))
-            .deduplicator(Deduplicator::from_arc(
-                Arc::clone(self) as Arc<dyn IdempotencyStore>
-            ))
+            .deduplicator(Deduplicator::new(Arc::clone(self)))
             .build()
             .expect("a valid configuration")
     }

@@ -67,7 +67,7 @@ impl Receiver {
     /// let signature = sign(&Secret::from("whsec_example"), PROVIDER_SAMPLE.as_bytes());
     /// let head = RequestHead::new(None, [signature.as_bytes()]);
     /// let body = futures_util::stream::iter([Ok::<_, std::convert::Infallible>(bytes::Bytes::from(PROVIDER_SAMPLE))]);
-    /// let delivery = receiver.accept(&head, body).await.expect("a valid delivery");
+    /// let delivery = receiver.verify(&head, body).await.expect("a valid delivery");
     /// assert_eq!(delivery.envelope.webhook_id, "whk_abc123");
     /// # Ok::<_, Box<dyn std::error::Error>>(())
     /// # }).unwrap();
@@ -78,7 +78,7 @@ impl Receiver {
         skip_all,
         fields(webhook_id, event, account)
     )]
-    pub async fn accept<S, D, E>(
+    pub async fn verify<S, D, E>(
         &self,
         head: &RequestHead,
         body: S,
@@ -222,7 +222,7 @@ impl Receiver {
         let envelope =
             parse_envelope::<Event>(&body).map_err(|error| Refusal::invalid_payload(&error))?;
         let account = account_verifier.and(head.account().cloned());
-        observe::accepted(&envelope, account.as_ref());
+        observe::verified(&envelope, account.as_ref());
         Ok(VerifiedDelivery::new(Delivery::new(
             body,
             envelope,
