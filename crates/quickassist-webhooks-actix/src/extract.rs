@@ -7,7 +7,7 @@ use actix_web::{
 };
 use futures_util::future::LocalBoxFuture;
 use quickassist_webhooks::{
-    receive::{Answer, Receiver, VerifiedDelivery},
+    receive::{integration::Answer, Receiver, VerifiedDelivery},
     rejection::Rejection,
     Envelope, Event, Verifier,
 };

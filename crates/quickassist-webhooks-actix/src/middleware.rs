@@ -13,7 +13,10 @@ use actix_web::{
 };
 use futures_util::future::LocalBoxFuture;
 use quickassist_webhooks::{
-    receive::{Received, Receiver, RequestHead, VerifiedDelivery},
+    receive::{
+        integration::{Received, RequestHead},
+        Receiver, VerifiedDelivery,
+    },
     SIGNATURE_HEADER,
 };
 

@@ -9,7 +9,7 @@ use axum::{
 use futures_util::TryStreamExt;
 use http_body_util::BodyDataStream;
 use quickassist_webhooks::{
-    receive::{Answer, Receiver, VerifiedDelivery},
+    receive::{integration::Answer, Receiver, VerifiedDelivery},
     rejection::Rejection,
     Envelope, Event, Verifier,
 };

@@ -7,7 +7,10 @@ use http::{header::CONTENT_LENGTH, Request, Response};
 use http_body::Body;
 use http_body_util::BodyDataStream;
 use quickassist_webhooks::{
-    receive::{Received, Receiver, RequestHead, VerifiedDelivery},
+    receive::{
+        integration::{Received, RequestHead},
+        Receiver, VerifiedDelivery,
+    },
     SIGNATURE_HEADER,
 };
 use tower_service::Service;

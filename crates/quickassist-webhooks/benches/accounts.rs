@@ -13,7 +13,7 @@ use bytes::Bytes;
 use criterion::{criterion_group, criterion_main, Criterion};
 use quickassist_webhooks::{
     accounts::{AccountId, Accounts, SourceError},
-    receive::{Receiver, RequestHead},
+    receive::{integration::RequestHead, Receiver},
     sign,
     testing::{provider_sample_time, PROVIDER_SAMPLE},
     Secret, Verifier,

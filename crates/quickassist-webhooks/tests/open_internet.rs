@@ -9,7 +9,10 @@ use chrono::Utc;
 use futures_util::{stream, StreamExt};
 use quickassist_webhooks::{
     idempotency::{Deduplicator, MemoryStore},
-    receive::{Answer, Receiver, RequestHead},
+    receive::{
+        integration::{Answer, RequestHead},
+        Receiver,
+    },
     rejection::Rejection,
     sign,
     testing::{sample, sample_at, SignedRequest},

@@ -18,7 +18,10 @@ use quickassist_webhooks::{
         Admission, Claim, ClaimToken, ConfigError, Deduplicator, IdempotencyKey, IdempotencyStore,
         MemoryStore, StoreFuture,
     },
-    receive::{Answer, Outcome, Received, Receiver, RequestHead},
+    receive::{
+        integration::{Answer, Received, RequestHead},
+        Outcome, Receiver,
+    },
     rejection::Rejection,
     testing::{sample, SignedRequest},
     Event, Secret, Verifier,

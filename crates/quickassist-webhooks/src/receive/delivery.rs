@@ -80,7 +80,7 @@ impl Delivery {
 /// whatever else a middleware inserted. It dereferences to the [`Delivery`].
 ///
 /// ```
-/// use quickassist_webhooks::{receive::{Receiver, RequestHead}, sign, testing::{provider_sample_time, PROVIDER_SAMPLE}, Secret, Verifier};
+/// use quickassist_webhooks::{receive::{Receiver, integration::RequestHead}, sign, testing::{provider_sample_time, PROVIDER_SAMPLE}, Secret, Verifier};
 ///
 /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
 /// let receiver = Receiver::verify_only(Verifier::new("k").clock(provider_sample_time));

@@ -8,7 +8,8 @@ use futures_core::Stream;
 use super::{
     body::{read_chunks, BodyBuffer},
     delivery::{Delivery, VerifiedDelivery},
-    observe, Answer, Answered, Outcome, Receiver, RequestHead,
+    integration::{Answer, Answered, RequestHead},
+    observe, Outcome, Receiver,
 };
 use crate::{
     accounts::AccountId,
@@ -60,7 +61,7 @@ impl Receiver {
     /// answer is `Answer::rejected(rejection)`.
     ///
     /// ```
-    /// use quickassist_webhooks::{receive::{Receiver, RequestHead}, sign, testing::{provider_sample_time, PROVIDER_SAMPLE}, Secret, Verifier};
+    /// use quickassist_webhooks::{receive::{Receiver, integration::RequestHead}, sign, testing::{provider_sample_time, PROVIDER_SAMPLE}, Secret, Verifier};
     ///
     /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
     /// let receiver = Receiver::builder(Verifier::new("whsec_example").clock(provider_sample_time)).build()?;

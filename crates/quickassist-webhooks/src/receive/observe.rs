@@ -5,7 +5,7 @@ use std::{fmt::Display, time::Duration};
 
 use tracing::Span;
 
-use super::{Answer, Outcome};
+use super::{integration::Answer, Outcome};
 use crate::{accounts::AccountId, Envelope, Event};
 
 /// Name of the counter of outcomes, labelled `outcome` and `reason`.
