@@ -176,6 +176,10 @@ impl Receiver {
         }
     }
 
+    /// Head, body, signature, envelope: the generic shell around [`check_head`] and
+    /// [`verify_body`](Self::verify_body); only reading the body depends on its stream type.
+    ///
+    /// [`check_head`]: Self::check_head
     pub(super) async fn verify_request<S, D, E>(
         &self,
         head: &RequestHead,
@@ -186,8 +190,21 @@ impl Receiver {
         D: Buf,
         E: Display,
     {
-        let verifier = &self.config.verifier;
-        let limit = verifier.max_body();
+        let account_verifier = self.check_head(head).await?;
+        let buffer = BodyBuffer::new(self.config.verifier.max_body(), head.declared_length());
+        // The charge is held until the body is verified and parsed: what strangers can
+        // make the receiver hold.
+        let (body, _charge) = read_chunks(buffer, body, &self.config.body)
+            .await
+            .map_err(|error| Refusal::new(error.rejection(), error))?;
+        self.verify_body(head, account_verifier, body)
+    }
+
+    /// What the head alone decides, before a byte of the body is read: the declared length
+    /// against the limit (413) and the body budget (503), the signature header's form (401)
+    /// and, for many accounts, the account's verifier (401 unknown, 503 unavailable).
+    async fn check_head(&self, head: &RequestHead) -> Result<Option<Verifier>, Refusal> {
+        let limit = self.config.verifier.max_body();
         let declared = head.declared_length();
         if declared.is_some_and(|len| len > limit as u64) {
             return Err(Refusal::new(
@@ -195,25 +212,30 @@ impl Receiver {
                 "declared length over the limit",
             ));
         }
-        let claimed = head
-            .signature()
+        head.signature()
             .map_err(|rejection| Refusal::new(rejection, "signature header"))?;
-        let budget = &self.config.body.budget;
         // Within the limit, so it fits in a usize.
-        if declared.is_some_and(|len| !budget.could_take(len as usize)) {
+        if declared.is_some_and(|len| !self.config.body.budget.could_take(len as usize)) {
             return Err(Refusal::new(
                 Rejection::Overloaded,
                 "no room in the body budget for the declared length",
             ));
         }
-        let account_verifier = self.account_verifier(head).await?;
-        let verifier = account_verifier.as_ref().unwrap_or(verifier);
-        let buffer = BodyBuffer::new(limit, declared);
-        // The charge is held until the body is verified and parsed: what strangers can
-        // make the receiver hold.
-        let (body, _charge) = read_chunks(buffer, body, &self.config.body)
-            .await
-            .map_err(|error| Refusal::new(error.rejection(), error))?;
+        self.account_verifier(head).await
+    }
+
+    /// Verifies the signature over `body` (or its `JSON.stringify` form) and parses the
+    /// signed bytes into the envelope.
+    fn verify_body(
+        &self,
+        head: &RequestHead,
+        account_verifier: Option<Verifier>,
+        body: Bytes,
+    ) -> Result<VerifiedDelivery, Refusal> {
+        let verifier = account_verifier.as_ref().unwrap_or(&self.config.verifier);
+        let claimed = head
+            .signature()
+            .map_err(|rejection| Refusal::new(rejection, "signature header"))?;
         let verified = verifier
             .verify_claimed(claimed, &body)
             .map_err(|error| Refusal::new(Rejection::from(&error), error))?;
