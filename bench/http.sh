@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Throughput and server CPU per request over HTTP, in one run: bare axum, axum verifying by
-# hand, axum + WebhooksLayer verifying only, axum + WebhooksLayer (verify, parse, de-duplicate
-# in a MemoryStore), bare actix-web, actix-web + Webhooks, and the provider's documented
+# hand, axum + WebhookLayer verifying only, axum + WebhookLayer (verify, parse, de-duplicate
+# in a MemoryStore), bare actix-web, actix-web + WebhookMiddleware, and the provider's documented
 # Express receiver (bench/express, `npm install` on first use) as the reference.
 #
 #   bench/http.sh                 # 10 s per mode

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Intake of the PostgreSQL inbox over HTTP, with the load generator in another process:
-# wrk (-t1) at 1, 8 and 64 connections against `bench_inbox serve` (axum + WebhooksLayer
+# wrk (-t1) at 1, 8 and 64 connections against `bench_inbox serve` (axum + WebhookLayer
 # over an Inbox intake, a fresh durable cluster per level: fsync and synchronous_commit on).
 # Every request is a distinct signed delivery, so each is one committed INSERT.
 #

@@ -16,7 +16,7 @@ use std::{error::Error, process::ExitCode, time::Duration};
 
 use actix_web::{web, App, HttpResponse, HttpServer};
 use quickassist_examples::{exit_code, init_tracing, print_event, ReceiverConfig, WEBHOOK_PATH};
-use quickassist_webhooks_actix::{Webhook, Webhooks};
+use quickassist_webhooks_actix::{Webhook, WebhookMiddleware};
 
 /// Runs once per authentic, first-time delivery. A non-2xx answer releases the delivery,
 /// so the provider's retry is processed.
@@ -34,7 +34,7 @@ async fn run() -> Result<(), Box<dyn Error>> {
     let config = ReceiverConfig::from_env()?;
     let receiver = config.receiver_builder().await?;
     // Built once, outside the factory: every worker shares the receiver and its store.
-    let webhooks = Webhooks::new(receiver.build()?);
+    let webhooks = WebhookMiddleware::new(receiver.build()?);
     #[cfg(feature = "metrics")]
     let prometheus = quickassist_examples::install_prometheus()?;
     let server = HttpServer::new(move || {

@@ -18,7 +18,7 @@ use quickassist_examples::{
     exit_code, init_tracing, print_event, shutdown_signal, ReceiverConfig, TlsListener,
     WEBHOOK_PATH,
 };
-use quickassist_webhooks_tower::{Webhook, WebhooksLayer};
+use quickassist_webhooks_tower::{Webhook, WebhookLayer};
 
 /// Runs once per authentic, first-time delivery. A non-2xx answer releases the delivery,
 /// so the provider's retry is processed.
@@ -37,7 +37,7 @@ async fn run() -> Result<(), Box<dyn Error>> {
     let receiver = config.receiver_builder().await?;
     let app = Router::new().route(
         WEBHOOK_PATH,
-        post(receive).route_layer(WebhooksLayer::new(receiver.build()?)),
+        post(receive).route_layer(WebhookLayer::new(receiver.build()?)),
     );
     #[cfg(feature = "metrics")]
     let app = quickassist_examples::with_metrics_route(app)?;

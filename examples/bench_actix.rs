@@ -1,5 +1,5 @@
 //! The actix-web side of `bench/http.sh`: one worker thread serving the webhook route bare
-//! (`actix-bare`: read the body, answer 200) or behind `Webhooks` with a
+//! (`actix-bare`: read the body, answer 200) or behind `WebhookMiddleware` with a
 //! `MemoryStore` (`actix-webhook`). Prints `processed N` on stderr when stopped.
 //!
 //!     cargo run --release -p quickassist-examples --example bench_actix -- actix-webhook SECRET PORT
@@ -16,7 +16,7 @@ use std::{
 
 use actix_web::{web, App, HttpResponse, HttpServer};
 use quickassist_webhooks::{receive::Receiver, Verifier};
-use quickassist_webhooks_actix::{Webhook, Webhooks};
+use quickassist_webhooks_actix::{Webhook, WebhookMiddleware};
 
 const PATH: &str = "/webhooks/thequickassist";
 
@@ -34,7 +34,7 @@ fn main() -> ExitCode {
     let processed = Arc::new(AtomicU64::new(0));
     let counter = Arc::clone(&processed);
     let result = actix_web::rt::System::new().block_on(async move {
-        let webhooks = Webhooks::new(
+        let webhooks = WebhookMiddleware::new(
             Receiver::builder(Verifier::new(secret.as_str()))
                 .build()
                 .map_err(std::io::Error::other)?,

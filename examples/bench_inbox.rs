@@ -10,7 +10,7 @@
 //! ```
 //!
 //! Each mode starts its own throwaway cluster (`PostgresServer::start_durable`). The first
-//! runs the receiver (axum + `WebhooksLayer` over an `Inbox` intake) and its clients
+//! runs the receiver (axum + `WebhookLayer` over an `Inbox` intake) and its clients
 //! (reqwest, keep-alive, every request a fresh signed `webhookId`) in this process, then
 //! the workers. `serve` runs only the receiver, until SIGTERM, for a load generator in
 //! another process (`bench/inbox.sh` drives it with wrk). `pickup` stores deliveries one

@@ -1,6 +1,6 @@
 //! The receivers under test, written as the integrations' READMEs show them: an axum
-//! `Router` with `WebhooksLayer` and no state, and a multi-worker actix-web `HttpServer`
-//! with `Webhooks` built once outside its factory. Each handler feeds a [`RecordingSink`].
+//! `Router` with `WebhookLayer` and no state, and a multi-worker actix-web `HttpServer`
+//! with `WebhookMiddleware` built once outside its factory. Each handler feeds a [`RecordingSink`].
 
 use std::{net::TcpListener, sync::Arc, time::Duration};
 
@@ -47,7 +47,7 @@ pub async fn start_axum(receiver: Receiver, sink: Arc<RecordingSink>) -> Target 
 /// When no loopback port can be bound.
 pub async fn start_axum_at(route: &str, receiver: Receiver, sink: Arc<RecordingSink>) -> Target {
     use axum::{http::StatusCode, routing::post, Extension, Router};
-    use quickassist_webhooks_tower::{Webhook, WebhooksLayer};
+    use quickassist_webhooks_tower::{Webhook, WebhookLayer};
 
     async fn handle(
         Extension(sink): Extension<Arc<RecordingSink>>,
@@ -60,10 +60,7 @@ pub async fn start_axum_at(route: &str, receiver: Receiver, sink: Arc<RecordingS
     }
 
     let app = Router::new()
-        .route(
-            route,
-            post(handle).route_layer(WebhooksLayer::new(receiver)),
-        )
+        .route(route, post(handle).route_layer(WebhookLayer::new(receiver)))
         .layer(Extension(Arc::clone(&sink)));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
@@ -90,7 +87,7 @@ pub fn start_actix(receiver: Receiver, sink: Arc<RecordingSink>) -> Target {
 /// When no loopback port can be bound.
 pub fn start_actix_at(route: &str, receiver: Receiver, sink: Arc<RecordingSink>) -> Target {
     use actix_web::{web, App, HttpResponse, HttpServer};
-    use quickassist_webhooks_actix::{Webhook, Webhooks};
+    use quickassist_webhooks_actix::{Webhook, WebhookMiddleware};
 
     async fn handle(sink: web::Data<RecordingSink>, Webhook(envelope): Webhook) -> HttpResponse {
         match sink.process(&envelope) {
@@ -101,7 +98,7 @@ pub fn start_actix_at(route: &str, receiver: Receiver, sink: Arc<RecordingSink>)
 
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
     let addr = listener.local_addr().expect("a bound address");
-    let webhooks = Webhooks::new(receiver);
+    let webhooks = WebhookMiddleware::new(receiver);
     let data = web::Data::from(Arc::clone(&sink));
     let route = route.to_owned();
     let server = HttpServer::new(move || {

@@ -1,5 +1,5 @@
 //! The shared scenarios against a multi-worker actix-web server written as the actix
-//! crate's README shows (`Webhooks` built once, cloned into the factory), over real HTTP on
+//! crate's README shows (`WebhookMiddleware` built once, cloned into the factory), over real HTTP on
 //! loopback: the same assertions as the axum run, so the integrations cannot drift.
 
 use std::{sync::Arc, time::Duration};

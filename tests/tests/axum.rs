@@ -1,5 +1,5 @@
 //! The shared scenarios against an axum router written as the tower crate's README shows
-//! (`WebhooksLayer` on the route, no router state), over real HTTP on loopback.
+//! (`WebhookLayer` on the route, no router state), over real HTTP on loopback.
 
 use std::{sync::Arc, time::Duration};
 

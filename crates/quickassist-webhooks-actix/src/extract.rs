@@ -7,7 +7,7 @@ use actix_web::{
 };
 use futures_util::future::LocalBoxFuture;
 use quickassist_webhooks::{
-    receive::{Answer, Receiver, VerifiedDelivery},
+    receive::{integration::Answer, Receiver, VerifiedDelivery},
     rejection::Rejection,
     Envelope, Event, Verifier,
 };
@@ -17,7 +17,7 @@ use crate::{middleware::request_head, response::answer_response};
 
 /// Extracts the verified [`Envelope`] of a webhook delivery.
 ///
-/// Behind [`Webhooks`](crate::Webhooks) it takes the envelope from the
+/// Behind [`WebhookMiddleware`](crate::WebhookMiddleware) it takes the envelope from the
 /// [`VerifiedDelivery`] the middleware put in the request extensions (with your own event
 /// type `E`, the signed bytes are parsed into it); only the pipeline makes one, so nothing
 /// another middleware inserts passes for a verified delivery. Used without the
@@ -82,7 +82,7 @@ impl<E: DeserializeOwned + 'static> FromRequest for Webhook<E> {
             let (Some(receiver), Some(head)) = (receiver, head) else {
                 return Err(Rejection::NotConfigured.into());
             };
-            let verified = receiver.accept(&head, payload).await?;
+            let verified = receiver.verify(&head, payload).await?;
             Ok(Self(verified.into_envelope()?))
         })
     }

@@ -10,7 +10,7 @@ use crate::{middleware::request_head, response::answer_response};
 ///
 /// It answers `200 {"status":"accepted"}` once stored, `200` + `x-webhook-duplicate: true`
 /// for a copy already stored, `503 store_unavailable` when the intake fails, and the same
-/// rejections as [`Webhooks`](crate::Webhooks) before that. Each response carries the
+/// rejections as [`WebhookMiddleware`](crate::WebhookMiddleware) before that. Each response carries the
 /// [`Outcome`](quickassist_webhooks::receive::Outcome) in its extensions, and an answer given
 /// after verification the `Envelope` too.
 ///

@@ -10,9 +10,9 @@ mod response;
 
 pub use extract::{Webhook, WebhookRejection};
 pub use intake::intake_route;
-pub use middleware::Webhooks;
+pub use middleware::WebhookMiddleware;
 #[doc(hidden)]
-pub use middleware::WebhooksMiddleware;
+pub use middleware::WebhookMiddlewareService;
 
 // What an app needs besides the middleware, so that this crate is its one dependency: the
 // core crate's modules and the types of the quickstart.

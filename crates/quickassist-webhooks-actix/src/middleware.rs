@@ -1,4 +1,4 @@
-//! [`Webhooks`]: the receiving pipeline as actix-web middleware.
+//! [`WebhookMiddleware`]: the receiving pipeline as actix-web middleware.
 
 use std::{
     future::{ready, Ready},
@@ -13,7 +13,10 @@ use actix_web::{
 };
 use futures_util::future::LocalBoxFuture;
 use quickassist_webhooks::{
-    receive::{Received, Receiver, RequestHead, VerifiedDelivery},
+    receive::{
+        integration::{Received, RequestHead},
+        Receiver, VerifiedDelivery,
+    },
     SIGNATURE_HEADER,
 };
 
@@ -34,7 +37,7 @@ use crate::response::answer_response;
 /// extensions, and an answer given after verification (a duplicate, a copy in flight, an
 /// unavailable store) the verified `Envelope` too.
 ///
-/// `Webhooks` is `Send + Sync + Clone`: build it once, outside `HttpServer::new`, and clone
+/// `WebhookMiddleware` is `Send + Sync + Clone`: build it once, outside `HttpServer::new`, and clone
 /// it into the factory, so all workers share one configuration and one store. (Built inside
 /// the factory it still de-duplicates across workers when no store was given: receivers
 /// without a store share the process-wide in-memory one.)
@@ -42,7 +45,7 @@ use crate::response::answer_response;
 /// ```no_run
 /// use actix_web::{web, App, HttpResponse, HttpServer};
 /// use quickassist_webhooks::{receive::Receiver, Verifier};
-/// use quickassist_webhooks_actix::{Webhook, Webhooks};
+/// use quickassist_webhooks_actix::{Webhook, WebhookMiddleware};
 ///
 /// async fn receive(Webhook(envelope): Webhook) -> HttpResponse {
 ///     println!("{} {}", envelope.event.name(), envelope.webhook_id);
@@ -50,7 +53,7 @@ use crate::response::answer_response;
 /// }
 ///
 /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
-/// let webhooks = Webhooks::new(Receiver::builder(Verifier::new("whsec_example")).build()?);
+/// let webhooks = WebhookMiddleware::new(Receiver::builder(Verifier::new("whsec_example")).build()?);
 /// HttpServer::new(move || {
 ///     App::new().service(
 ///         web::resource("/webhooks/thequickassist")
@@ -65,11 +68,11 @@ use crate::response::answer_response;
 /// ```
 #[derive(Clone, Debug)]
 #[must_use]
-pub struct Webhooks {
+pub struct WebhookMiddleware {
     receiver: Receiver,
 }
 
-impl Webhooks {
+impl WebhookMiddleware {
     /// Middleware driving `receiver` (its verifier, deduplicator, body limit and timeout).
     pub fn new(receiver: Receiver) -> Self {
         Self { receiver }
@@ -81,34 +84,34 @@ impl Webhooks {
     }
 }
 
-impl<S, B> Transform<S, ServiceRequest> for Webhooks
+impl<S, B> Transform<S, ServiceRequest> for WebhookMiddleware
 where
     S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error> + 'static,
     B: MessageBody + 'static,
 {
     type Response = ServiceResponse<EitherBody<B>>;
     type Error = Error;
-    type Transform = WebhooksMiddleware<S>;
+    type Transform = WebhookMiddlewareService<S>;
     type InitError = ();
     type Future = Ready<Result<Self::Transform, Self::InitError>>;
 
     fn new_transform(&self, service: S) -> Self::Future {
-        ready(Ok(WebhooksMiddleware {
+        ready(Ok(WebhookMiddlewareService {
             service: Rc::new(service),
             receiver: self.receiver.clone(),
         }))
     }
 }
 
-/// The service [`Webhooks`] wraps around yours.
+/// The service [`WebhookMiddleware`] wraps around yours.
 #[doc(hidden)]
 #[derive(Debug)]
-pub struct WebhooksMiddleware<S> {
+pub struct WebhookMiddlewareService<S> {
     service: Rc<S>,
     receiver: Receiver,
 }
 
-impl<S, B> Service<ServiceRequest> for WebhooksMiddleware<S>
+impl<S, B> Service<ServiceRequest> for WebhookMiddlewareService<S>
 where
     S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error> + 'static,
     B: MessageBody + 'static,

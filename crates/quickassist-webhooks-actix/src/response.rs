@@ -6,7 +6,7 @@ use actix_web::{
     HttpResponse,
 };
 use quickassist_webhooks::{
-    receive::Answer,
+    receive::integration::Answer,
     rejection::{DUPLICATE_HEADER, JSON_CONTENT_TYPE},
 };
 

@@ -20,7 +20,7 @@ use quickassist_webhooks::{
     Envelope, Event, Secret, Verifier, SIGNATURE_HEADER,
 };
 use quickassist_webhooks::{receive::Receiver, rejection::Rejection};
-use quickassist_webhooks_actix::{VerifiedDelivery, Webhook, Webhooks};
+use quickassist_webhooks_actix::{VerifiedDelivery, Webhook, WebhookMiddleware};
 use quickassist_webhooks_test::DownStore;
 
 const SECRET: &str = "whsec_actix_tests";
@@ -31,8 +31,8 @@ fn signed(id: &str) -> SignedRequest {
 }
 
 /// The middleware verifying with `verifier` over `dedup`.
-fn webhooks_with(verifier: Verifier, dedup: Deduplicator) -> Webhooks {
-    Webhooks::new(
+fn webhooks_with(verifier: Verifier, dedup: Deduplicator) -> WebhookMiddleware {
+    WebhookMiddleware::new(
         Receiver::builder(verifier)
             .deduplicator(dedup)
             .build()
@@ -41,7 +41,7 @@ fn webhooks_with(verifier: Verifier, dedup: Deduplicator) -> Webhooks {
 }
 
 /// The middleware verifying with `verifier` over a fresh in-memory store.
-fn webhooks(verifier: Verifier) -> Webhooks {
+fn webhooks(verifier: Verifier) -> WebhookMiddleware {
     webhooks_with(verifier, Deduplicator::memory())
 }
 

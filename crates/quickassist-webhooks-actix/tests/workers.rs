@@ -13,7 +13,7 @@ use quickassist_webhooks::{
     testing::{sample, SignedRequest},
     Event, Secret, Verifier, SIGNATURE_HEADER,
 };
-use quickassist_webhooks_actix::{Webhook, Webhooks};
+use quickassist_webhooks_actix::{Webhook, WebhookMiddleware};
 
 const SECRET: &str = "whsec_actix_workers";
 const PATH: &str = "/webhooks/thequickassist";
@@ -59,7 +59,10 @@ fn bind() -> (TcpListener, String) {
 /// Serves the README's app on `WORKERS` workers, sends the copies, and returns their
 /// statuses and how often the handler ran. With `shared`, the middleware is the one built
 /// outside the factory; without, each worker builds its own inside it.
-async fn serve_and_deliver(shared: Option<Webhooks>, webhook_id: &str) -> (Vec<u16>, usize) {
+async fn serve_and_deliver(
+    shared: Option<WebhookMiddleware>,
+    webhook_id: &str,
+) -> (Vec<u16>, usize) {
     let calls = web::Data::new(AtomicUsize::new(0));
     let (listener, url) = bind();
     let counter = calls.clone();
@@ -69,7 +72,7 @@ async fn serve_and_deliver(shared: Option<Webhooks>, webhook_id: &str) -> (Vec<u
             let receiver = Receiver::builder(Verifier::new(SECRET))
                 .build()
                 .expect("a valid configuration");
-            Webhooks::new(receiver)
+            WebhookMiddleware::new(receiver)
         });
         App::new().app_data(counter.clone()).service(
             web::resource(PATH)
@@ -91,7 +94,8 @@ async fn serve_and_deliver(shared: Option<Webhooks>, webhook_id: &str) -> (Vec<u
 #[actix_web::test]
 async fn middleware_built_once_outside_the_factory_processes_a_delivery_once_across_workers() {
     // The README's code: built once, outside `HttpServer::new`, cloned into the factory.
-    let webhooks = Webhooks::new(Receiver::builder(Verifier::new(SECRET)).build().unwrap());
+    let webhooks =
+        WebhookMiddleware::new(Receiver::builder(Verifier::new(SECRET)).build().unwrap());
     let (statuses, calls) = serve_and_deliver(Some(webhooks), "whk_workers_outside").await;
     assert_eq!(statuses, vec![200; COPIES]);
     assert_eq!(calls, 1);

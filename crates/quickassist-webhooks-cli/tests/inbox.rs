@@ -101,7 +101,10 @@ async fn retry_by_id_makes_a_dead_delivery_pending_again() {
     // Only the dead one: retry does not touch processed deliveries.
     assert_eq!(stdout(&output), "retried 1 dead deliveries\n");
     let pending = inbox
-        .list(Some(quickassist_webhooks_postgres::Status::Pending), 10)
+        .list(
+            Some(quickassist_webhooks_postgres::InboxStatus::Pending),
+            10,
+        )
         .await
         .unwrap();
     let mut ids: Vec<&str> = pending.iter().map(|d| d.webhook_id.as_str()).collect();
@@ -122,7 +125,10 @@ async fn replay_by_time_range_makes_processed_deliveries_pending_again() {
     assert!(output.status.success(), "{}", stderr(&output));
     assert_eq!(stdout(&output), "replaying 1 processed deliveries\n");
     let processed = inbox
-        .list(Some(quickassist_webhooks_postgres::Status::Processed), 10)
+        .list(
+            Some(quickassist_webhooks_postgres::InboxStatus::Processed),
+            10,
+        )
         .await
         .unwrap();
     assert!(processed.is_empty());

@@ -20,7 +20,7 @@ pub enum Error {
     Database(#[from] sqlx::Error),
     /// The database failed the statement that stored this delivery together with others
     /// that arrived at the same time (each of them gets this error).
-    #[error("database error: {0}")]
+    #[error("database error (storing a batch of deliveries together): {0}")]
     Intake(std::sync::Arc<sqlx::Error>),
     /// The inbox's writer task is not running: its runtime stopped, or the inbox was used
     /// outside a tokio runtime.

@@ -2,8 +2,7 @@
 //! commit, and each is answered once that commit is durable.
 //!
 //! A writer task takes whatever deliveries are waiting (at most [`MAX_BATCH`]) and stores
-//! them with one statement; while [`MAX_IN_FLIGHT`] statements are running, new deliveries
-//! wait and form the next batch. Nothing waits on a timer: a lone delivery is written at
+//! them with one statement; while it runs, new deliveries wait and form the next batch. Nothing waits on a timer: a lone delivery is written at
 //! once, so batching costs it two task hand-offs; under load the statements, the commits
 //! and their WAL flushes are shared. None is acknowledged before the commit that holds its
 //! row. A statement that fails because the database is unreachable fails every delivery in
@@ -23,17 +22,16 @@ use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use quickassist_webhooks::receive::Stored;
 use sqlx::PgPool;
-use tokio::sync::{mpsc, oneshot, Semaphore};
+use tokio::sync::{mpsc, oneshot};
 
 use crate::{inbox::notify, Error};
 
 /// Deliveries stored by one statement at most.
 const MAX_BATCH: usize = 256;
-/// Statements running at once; more deliveries wait for one to finish. One, measured
-/// against two and four (`bench/inbox.sh`, 2 cores): the larger batches it forms cost the
-/// least per delivery, which gave the most deliveries per second and the lowest p99 at 8
-/// and 64 clients, while a lone delivery still waits for at most one statement.
-const MAX_IN_FLIGHT: usize = 1;
+// One statement at a time, measured against two and four at once (`bench/inbox.sh`, 2
+// cores): the larger batches it forms cost the least per delivery, which gave the most
+// deliveries per second and the lowest p99 at 8 and 64 clients, while a lone delivery still
+// waits for at most one statement.
 /// Deliveries waiting for the writer at most (then callers wait to hand theirs over).
 const QUEUE: usize = 4 * MAX_BATCH;
 /// How long an inbox waits to gather new deliveries into one announcement.
@@ -122,25 +120,14 @@ impl Batcher {
     }
 }
 
-/// The writer task: batches of waiting rows, at most [`MAX_IN_FLIGHT`] statements at once.
-/// Ends when every [`Batcher`] handle is gone.
+/// The writer task: one statement at a time, each storing the rows that waited while the
+/// previous one ran. Ends when every [`Batcher`] handle is gone.
 async fn write(pool: PgPool, mut rows: mpsc::Receiver<Pending>, announcing: Arc<AtomicBool>) {
-    let permits = Arc::new(Semaphore::new(MAX_IN_FLIGHT));
-    loop {
-        let Ok(permit) = Arc::clone(&permits).acquire_owned().await else {
-            return;
-        };
-        let mut batch = Vec::with_capacity(MAX_BATCH);
-        if rows.recv_many(&mut batch, MAX_BATCH).await == 0 {
-            return;
+    let mut batch = Vec::with_capacity(MAX_BATCH);
+    while rows.recv_many(&mut batch, MAX_BATCH).await > 0 {
+        if flush(&pool, std::mem::take(&mut batch)).await {
+            announce(&pool, &announcing);
         }
-        let (pool, announcing) = (pool.clone(), Arc::clone(&announcing));
-        tokio::spawn(async move {
-            if flush(&pool, batch).await {
-                announce(&pool, &announcing);
-            }
-            drop(permit);
-        });
     }
 }
 

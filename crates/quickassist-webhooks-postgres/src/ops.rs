@@ -11,13 +11,13 @@ use crate::{inbox::notify, Error, Inbox};
 /// The state of a stored delivery.
 ///
 /// ```
-/// use quickassist_webhooks_postgres::Status;
+/// use quickassist_webhooks_postgres::InboxStatus;
 ///
-/// assert_eq!(Status::Pending.as_str(), "pending");
+/// assert_eq!(InboxStatus::Pending.as_str(), "pending");
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
-pub enum Status {
+pub enum InboxStatus {
     /// Waiting to be processed (or to be attempted again).
     Pending,
     /// Processed: the handler's transaction committed.
@@ -26,11 +26,11 @@ pub enum Status {
     Dead,
 }
 
-impl Status {
+impl InboxStatus {
     /// The name stored in the `status` column: `pending`, `processed` or `dead`.
     ///
     /// ```
-    /// assert_eq!(quickassist_webhooks_postgres::Status::Dead.as_str(), "dead");
+    /// assert_eq!(quickassist_webhooks_postgres::InboxStatus::Dead.as_str(), "dead");
     /// ```
     #[must_use]
     pub const fn as_str(self) -> &'static str {
@@ -90,7 +90,7 @@ pub struct Listed {
     /// The event name.
     pub event: String,
     /// Its state.
-    pub status: Status,
+    pub status: InboxStatus,
     /// Attempts made so far.
     pub attempts: i32,
     /// When it was stored.
@@ -131,19 +131,23 @@ impl Inbox {
     ///
     /// ```no_run
     /// # async fn demo(inbox: quickassist_webhooks_postgres::Inbox) -> Result<(), quickassist_webhooks_postgres::Error> {
-    /// use quickassist_webhooks_postgres::Status;
-    /// for delivery in inbox.list(Some(Status::Dead), 50).await? {
+    /// use quickassist_webhooks_postgres::InboxStatus;
+    /// for delivery in inbox.list(Some(InboxStatus::Dead), 50).await? {
     ///     println!("{} {}: {:?}", delivery.webhook_id, delivery.event, delivery.last_error);
     /// }
     /// # Ok(()) }
     /// ```
-    pub async fn list(&self, status: Option<Status>, limit: u32) -> Result<Vec<Listed>, Error> {
+    pub async fn list(
+        &self,
+        status: Option<InboxStatus>,
+        limit: u32,
+    ) -> Result<Vec<Listed>, Error> {
         let rows: Vec<Row> = sqlx::query_as(
             "SELECT webhook_id, account, event, status, attempts, received_at, processed_at, last_error \
              FROM quickassist_webhook_inbox WHERE ($1::text IS NULL OR status = $1) \
              ORDER BY received_at DESC, webhook_id LIMIT $2",
         )
-        .bind(status.map(Status::as_str))
+        .bind(status.map(InboxStatus::as_str))
         .bind(i64::from(limit))
         .fetch_all(self.pool())
         .await?;
@@ -151,7 +155,7 @@ impl Inbox {
             .into_iter()
             .filter_map(|row| {
                 Some(Listed {
-                    status: Status::parse(&row.status)?,
+                    status: InboxStatus::parse(&row.status)?,
                     webhook_id: row.webhook_id,
                     account: Some(row.account).filter(|account| !account.is_empty()),
                     event: row.event,
@@ -179,7 +183,7 @@ impl Inbox {
     /// # Ok(()) }
     /// ```
     pub async fn retry(&self, selection: &Selection) -> Result<u64, Error> {
-        self.requeue(super::Status::Dead, selection).await
+        self.requeue(super::InboxStatus::Dead, selection).await
     }
 
     /// Makes the selected **processed** deliveries pending again, so the handler runs for
@@ -197,10 +201,10 @@ impl Inbox {
     /// # Ok(()) }
     /// ```
     pub async fn replay(&self, selection: &Selection) -> Result<u64, Error> {
-        self.requeue(super::Status::Processed, selection).await
+        self.requeue(super::InboxStatus::Processed, selection).await
     }
 
-    async fn requeue(&self, from: Status, selection: &Selection) -> Result<u64, Error> {
+    async fn requeue(&self, from: InboxStatus, selection: &Selection) -> Result<u64, Error> {
         let sql = format!(
             "UPDATE quickassist_webhook_inbox \
              SET status = 'pending', attempts = 0, next_attempt_at = now(), last_error = NULL, \

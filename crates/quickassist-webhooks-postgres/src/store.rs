@@ -66,7 +66,9 @@ pub struct PostgresStore {
 }
 
 impl PostgresStore {
-    /// Connects a small pool (16 connections at most) to `url`.
+    /// Connects a pool of at most [`DEFAULT_MAX_CONNECTIONS`](crate::DEFAULT_MAX_CONNECTIONS)
+    /// to `url` (as [`Inbox::connect`](crate::Inbox::connect)). For other settings build a
+    /// pool yourself and use [`from_pool`](Self::from_pool).
     ///
     /// # Errors
     ///
@@ -80,7 +82,7 @@ impl PostgresStore {
     /// ```
     pub async fn connect(url: &str) -> Result<Self, Error> {
         let pool = PgPoolOptions::new()
-            .max_connections(16)
+            .max_connections(crate::DEFAULT_MAX_CONNECTIONS)
             .acquire_timeout(DEFAULT_STORE_TIMEOUT)
             .connect(url)
             .await?;
@@ -109,14 +111,23 @@ impl PostgresStore {
     ///
     /// ```no_run
     /// # fn demo(pool: sqlx::PgPool) {
+    /// use std::time::Duration;
+    ///
     /// let store = quickassist_webhooks_postgres::PostgresStore::from_pool(pool)
-    ///     .timeout(std::time::Duration::from_millis(250));
-    /// # let _ = store; }
+    ///     .with_timeout(Duration::from_millis(250));
+    /// assert_eq!(store.timeout(), Duration::from_millis(250));
+    /// # }
     /// ```
     #[must_use]
-    pub fn timeout(mut self, timeout: Duration) -> Self {
+    pub fn with_timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
         self
+    }
+
+    /// The longest one operation may take; see [`with_timeout`](Self::with_timeout).
+    #[must_use]
+    pub fn timeout(&self) -> Duration {
+        self.timeout
     }
 
     /// Applies the embedded migrations (as [`Inbox::migrate`](crate::Inbox::migrate)).

@@ -17,17 +17,9 @@ use tracing::Instrument;
 
 use crate::{inbox::CHANNEL, observe, Error, Handler, Inbox, StoredDelivery};
 
-/// Deliveries one task claims at a time by default.
-///
-/// ```
-/// assert_eq!(quickassist_webhooks_postgres::DEFAULT_BATCH_SIZE, 16);
-/// ```
+/// Deliveries one task claims at a time by default ([`Worker::batch_size`]).
 pub const DEFAULT_BATCH_SIZE: usize = 16;
-/// Attempts before a delivery is dead by default.
-///
-/// ```
-/// assert_eq!(quickassist_webhooks_postgres::DEFAULT_MAX_ATTEMPTS, 10);
-/// ```
+/// Attempts before a delivery is dead by default ([`Worker::max_attempts`]).
 pub const DEFAULT_MAX_ATTEMPTS: u32 = 10;
 /// The first retry's delay by default (it doubles per attempt, with jitter).
 pub const DEFAULT_BACKOFF_BASE: Duration = Duration::from_secs(1);

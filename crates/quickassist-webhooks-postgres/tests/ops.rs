@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use common::{count, delivery, inbox};
 use quickassist_webhooks::receive::Intake;
-use quickassist_webhooks_postgres::{handler_fn, Selection, Status, Worker};
+use quickassist_webhooks_postgres::{handler_fn, InboxStatus, Selection, Worker};
 use quickassist_webhooks_test::eventually;
 
 #[tokio::test(flavor = "multi_thread")]
@@ -96,7 +96,7 @@ async fn replay_and_retry_by_range_and_by_id() {
             .unwrap(),
         1
     );
-    let pending = inbox.list(Some(Status::Pending), 10).await.unwrap();
+    let pending = inbox.list(Some(InboxStatus::Pending), 10).await.unwrap();
     assert_eq!(pending.len(), 1);
     assert_eq!(pending[0].webhook_id, "whk_a");
     assert_eq!(pending[0].attempts, 0);

@@ -22,7 +22,7 @@ async fn started() -> (PostgresServer, PostgresStore) {
     let store = PostgresStore::connect(&server.url())
         .await
         .expect("connect")
-        .timeout(Duration::from_secs(2));
+        .with_timeout(Duration::from_secs(2));
     store.migrate().await.expect("migrations");
     (server, store)
 }
@@ -35,7 +35,17 @@ async fn claim_complete_release_follow_the_state_machine() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_thousand_concurrent_claims_yield_one_new() {
-    let (_server, store) = started().await;
+    let (server, _) = started().await;
+    // The check is about atomicity, not latency: a pool that waits long enough for a
+    // connection, so that a thousand claims at once on a loaded machine queue rather than
+    // time out (`PoolTimedOut` after the default 500 ms).
+    let pool = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(16)
+        .acquire_timeout(Duration::from_secs(60))
+        .connect(&server.url())
+        .await
+        .expect("connect");
+    let store = PostgresStore::from_pool(pool).with_timeout(Duration::from_secs(60));
     let stores: Vec<Arc<dyn IdempotencyStore>> = vec![Arc::new(store)];
     store_suite::simultaneous_claims_yield_one_new(&stores, 1000).await;
 }

@@ -105,7 +105,7 @@ async fn handler_always_failing_is_dead_then_processed_after_retry() {
     assert_eq!(attempts(&inbox, "whk_doomed").await, ("dead".into(), 4));
     assert_eq!(calls.load(Ordering::SeqCst), 4);
     let listed = inbox
-        .list(Some(quickassist_webhooks_postgres::Status::Dead), 10)
+        .list(Some(quickassist_webhooks_postgres::InboxStatus::Dead), 10)
         .await
         .unwrap();
     assert_eq!(listed[0].last_error.as_deref(), Some("the handler failed"));
@@ -211,7 +211,7 @@ async fn a_timed_out_attempt_says_so_in_last_error() {
     let listed = inbox.list(None, 10).await.unwrap();
     assert_eq!(
         listed[0].status,
-        quickassist_webhooks_postgres::Status::Dead
+        quickassist_webhooks_postgres::InboxStatus::Dead
     );
     assert_eq!(
         listed[0].last_error.as_deref(),

@@ -1,4 +1,4 @@
-//! What `WebhooksLayer` adds per request, in process: `oneshot` through an axum router with a
+//! What `WebhookLayer` adds per request, in process: `oneshot` through an axum router with a
 //! trivial handler, bare vs behind the layers, on the provider's sample payload with a fresh
 //! `webhookId` per request (signing happens in the untimed setup).
 //!
@@ -18,7 +18,7 @@ use quickassist_webhooks::{
     testing::{provider_sample_time, PROVIDER_SAMPLE},
     Event, Secret, Verifier, SIGNATURE_HEADER,
 };
-use quickassist_webhooks_tower::{Webhook, WebhooksLayer};
+use quickassist_webhooks_tower::{Webhook, WebhookLayer};
 use tower::ServiceExt;
 
 const SECRET: &str = "whsec_bench";
@@ -65,14 +65,14 @@ fn layer(c: &mut Criterion) {
     let bare_app: Router = Router::new().route(PATH, post(bare));
     let verify_app = Router::new().route(
         PATH,
-        post(typed).route_layer(WebhooksLayer::new(Receiver::verify_only(verifier.clone()))),
+        post(typed).route_layer(WebhookLayer::new(Receiver::verify_only(verifier.clone()))),
     );
     let receiver = Receiver::builder(verifier.clone())
         .deduplicator(Deduplicator::new(MemoryStore::new()))
         .build()
         .unwrap();
     let webhook_app =
-        Router::new().route(PATH, post(typed).route_layer(WebhooksLayer::new(receiver)));
+        Router::new().route(PATH, post(typed).route_layer(WebhookLayer::new(receiver)));
 
     let mut group = c.benchmark_group("layer");
     for (name, app) in [

@@ -8,8 +8,8 @@
 //!
 //! - `bare`: axum reading the body, no verification (the ceiling);
 //! - `manual`: the handler verifies and parses by hand with the core crate (no idempotency);
-//! - `verify`: `WebhooksLayer` over a verify-only `Receiver` (verify, parse) + `Webhook`;
-//! - `webhook`: `WebhooksLayer` (verify, parse, de-duplicate in the default `MemoryStore`) +
+//! - `verify`: `WebhookLayer` over a verify-only `Receiver` (verify, parse) + `Webhook`;
+//! - `webhook`: `WebhookLayer` (verify, parse, de-duplicate in the default `MemoryStore`) +
 //!   `Webhook`.
 //!
 //! On shutdown it prints how many deliveries the handler processed, so the script can tell
@@ -39,7 +39,7 @@ use quickassist_webhooks::{
     testing::{provider_sample_time, PROVIDER_SAMPLE},
     Event, Secret, Verifier, SIGNATURE_HEADER,
 };
-use quickassist_webhooks_tower::{Webhook, WebhooksLayer};
+use quickassist_webhooks_tower::{Webhook, WebhookLayer};
 
 const PATH: &str = "/webhooks/thequickassist";
 
@@ -122,14 +122,14 @@ fn serve(mode: &str, secret: &str, port: u16) -> io::Result<()> {
     let route = match mode {
         "bare" => post(bare),
         "manual" => post(manual),
-        "verify" => post(webhook).route_layer(WebhooksLayer::new(Receiver::verify_only(
+        "verify" => post(webhook).route_layer(WebhookLayer::new(Receiver::verify_only(
             state.verifier.clone(),
         ))),
         _ => {
             let receiver = Receiver::builder(state.verifier.clone())
                 .build()
                 .map_err(io::Error::other)?;
-            post(webhook).route_layer(WebhooksLayer::new(receiver))
+            post(webhook).route_layer(WebhookLayer::new(receiver))
         }
     };
     let app = Router::new().route(PATH, route).with_state(state.clone());

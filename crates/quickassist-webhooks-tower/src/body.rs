@@ -10,7 +10,7 @@ use bytes::Bytes;
 use http_body::{Body, Frame, SizeHint};
 use pin_project_lite::pin_project;
 
-/// The request body the inner service receives behind [`WebhooksLayer`](crate::WebhooksLayer):
+/// The request body the inner service receives behind [`WebhookLayer`](crate::WebhookLayer):
 /// exactly the verified bytes, already buffered, in one frame.
 ///
 /// Its size is exact ([`Body::size_hint`]), so a framework reading it again (an axum

@@ -9,7 +9,7 @@ use axum::{
 use futures_util::TryStreamExt;
 use http_body_util::BodyDataStream;
 use quickassist_webhooks::{
-    receive::{Answer, Receiver, VerifiedDelivery},
+    receive::{integration::Answer, Receiver, VerifiedDelivery},
     rejection::Rejection,
     Envelope, Event, Verifier,
 };
@@ -19,7 +19,7 @@ use crate::{response::answer_response, service::request_head};
 
 /// Extracts the verified [`Envelope`] of a webhook delivery.
 ///
-/// - Behind [`WebhooksLayer`](crate::WebhooksLayer), it takes the envelope from the
+/// - Behind [`WebhookLayer`](crate::WebhookLayer), it takes the envelope from the
 ///   [`VerifiedDelivery`] the layer put in the request extensions: nothing is verified or
 ///   parsed twice, and the router needs no state. (For your own event type `E`, it parses
 ///   the signed bytes.) Only the pipeline makes a `VerifiedDelivery`, so nothing another
@@ -102,7 +102,7 @@ where
         let (parts, body) = request.into_parts();
         let head = request_head(&receiver, &parts, &body);
         let chunks = BodyDataStream::new(body).map_err(axum::Error::into_inner);
-        let verified = receiver.accept(&head, chunks).await?;
+        let verified = receiver.verify(&head, chunks).await?;
         Ok(Self(verified.into_envelope()?))
     }
 }

@@ -11,7 +11,7 @@ use crate::body::ResponseBody;
 
 type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
 
-/// Response future of [`Webhooks`](crate::Webhooks).
+/// Response future of [`WebhookService`](crate::WebhookService).
 ///
 /// Boxed: buffering and verifying the body, or claiming the delivery, then calling the inner
 /// service and settling the claim, form one `async` block each; the `layer` benchmark shows

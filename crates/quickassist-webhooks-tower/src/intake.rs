@@ -27,7 +27,7 @@ use crate::{
 /// Mount it as a route's service: `post_service(IntakeService::new(intake))` in axum. It
 /// answers `200 {"status":"accepted"}` once stored, `200` + `x-webhook-duplicate: true` for
 /// a copy already stored, `503 store_unavailable` when the intake fails, and the same
-/// rejections as [`WebhooksLayer`](crate::WebhooksLayer) before that. Each response carries
+/// rejections as [`WebhookLayer`](crate::WebhookLayer) before that. Each response carries
 /// the [`Outcome`](quickassist_webhooks::receive::Outcome) in its extensions, and an answer
 /// given after verification the `Envelope` too.
 ///

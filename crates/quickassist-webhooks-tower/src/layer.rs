@@ -1,11 +1,11 @@
-//! [`WebhooksLayer`]: the receiving pipeline as a tower layer.
+//! [`WebhookLayer`]: the receiving pipeline as a tower layer.
 
 use quickassist_webhooks::receive::Receiver;
 use tower_layer::Layer;
 
-use crate::Webhooks;
+use crate::WebhookService;
 
-/// Applies [`Webhooks`]: verification, de-duplication and the answers of a core
+/// Applies [`WebhookService`]: verification, de-duplication and the answers of a core
 /// [`Receiver`], in front of your service.
 ///
 /// Cheap to clone (the receiver is an `Arc`). Apply it to the webhook route only
@@ -16,7 +16,7 @@ use crate::Webhooks;
 /// ```
 /// use axum::{body::Body, http::Request, routing::post, Router};
 /// use quickassist_webhooks::{receive::Receiver, testing::{sample, SignedRequest}, Event, Secret, Verifier};
-/// use quickassist_webhooks_tower::{Webhook, WebhooksLayer};
+/// use quickassist_webhooks_tower::{Webhook, WebhookLayer};
 /// use tower::ServiceExt;
 ///
 /// async fn handle(Webhook(envelope): Webhook) -> &'static str {
@@ -28,7 +28,7 @@ use crate::Webhooks;
 /// let receiver = Receiver::builder(Verifier::new("whsec_example")).build()?;
 /// let app = Router::new().route(
 ///     "/webhooks/thequickassist",
-///     post(handle).route_layer(WebhooksLayer::new(receiver)),
+///     post(handle).route_layer(WebhookLayer::new(receiver)),
 /// );
 ///
 /// let signed = SignedRequest::new(&Secret::from("whsec_example"), &sample(Event::MESSAGE_READ, "whk_layer_doc"));
@@ -47,11 +47,11 @@ use crate::Webhooks;
 /// ```
 #[derive(Clone, Debug)]
 #[must_use]
-pub struct WebhooksLayer {
+pub struct WebhookLayer {
     receiver: Receiver,
 }
 
-impl WebhooksLayer {
+impl WebhookLayer {
     /// A layer driving `receiver` (its verifier, deduplicator, body limit and timeout).
     pub fn new(receiver: Receiver) -> Self {
         Self { receiver }
@@ -63,10 +63,10 @@ impl WebhooksLayer {
     }
 }
 
-impl<S> Layer<S> for WebhooksLayer {
-    type Service = Webhooks<S>;
+impl<S> Layer<S> for WebhookLayer {
+    type Service = WebhookService<S>;
 
-    fn layer(&self, inner: S) -> Webhooks<S> {
-        Webhooks::new(inner, self.receiver.clone())
+    fn layer(&self, inner: S) -> WebhookService<S> {
+        WebhookService::new(inner, self.receiver.clone())
     }
 }

@@ -20,8 +20,8 @@ pub use body::{ResponseBody, VerifiedBody};
 pub use extract::{Webhook, WebhookRejection};
 pub use future::ResponseFuture;
 pub use intake::{IntakeResponseFuture, IntakeService};
-pub use layer::WebhooksLayer;
-pub use service::Webhooks;
+pub use layer::WebhookLayer;
+pub use service::WebhookService;
 
 // What an app needs besides the middleware, so that this crate is its one dependency: the
 // core crate's modules and the types of the quickstart.

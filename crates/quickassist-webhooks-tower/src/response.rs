@@ -3,7 +3,7 @@
 
 use http::{header, HeaderValue, Response, StatusCode};
 use quickassist_webhooks::{
-    receive::Answer,
+    receive::integration::Answer,
     rejection::{DUPLICATE_HEADER, JSON_CONTENT_TYPE},
 };
 

@@ -23,14 +23,14 @@
 //! ```no_run
 //! use axum::{routing::post, Router};
 //! use quickassist_webhooks::{receive::Receiver, Verifier};
-//! use quickassist_webhooks_tower::{serve::{raise_open_files_limit, Server}, WebhooksLayer};
+//! use quickassist_webhooks_tower::{serve::{raise_open_files_limit, Server}, WebhookLayer};
 //!
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 //! raise_open_files_limit();
 //! let receiver = Receiver::builder(Verifier::new("whsec_example")).build()?;
 //! let app = Router::new().route(
 //!     "/webhooks/thequickassist",
-//!     post(|| async { "ok" }).route_layer(WebhooksLayer::new(receiver)),
+//!     post(|| async { "ok" }).route_layer(WebhookLayer::new(receiver)),
 //! );
 //! let listener = tokio::net::TcpListener::bind("127.0.0.1:3000").await?;
 //! Server::new()

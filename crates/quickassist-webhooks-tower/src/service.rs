@@ -1,4 +1,4 @@
-//! [`Webhooks`]: the service the layer wraps around yours.
+//! [`WebhookService`]: the service the layer wraps around yours.
 
 use std::task::{Context, Poll};
 
@@ -7,7 +7,10 @@ use http::{header::CONTENT_LENGTH, Request, Response};
 use http_body::Body;
 use http_body_util::BodyDataStream;
 use quickassist_webhooks::{
-    receive::{Received, Receiver, RequestHead, VerifiedDelivery},
+    receive::{
+        integration::{Received, RequestHead},
+        Receiver, VerifiedDelivery,
+    },
     SIGNATURE_HEADER,
 };
 use tower_service::Service;
@@ -16,7 +19,7 @@ use crate::{
     body::{ResponseBody, VerifiedBody},
     future::ResponseFuture,
     response::answer_response,
-    WebhooksLayer,
+    WebhookLayer,
 };
 
 /// The error type request bodies must convert their errors into.
@@ -38,20 +41,20 @@ pub(crate) type BoxError = Box<dyn std::error::Error + Send + Sync>;
 /// extensions, and an answer given after verification (a duplicate, a copy in flight, an
 /// unavailable store) the verified `Envelope` too.
 #[derive(Clone, Debug)]
-pub struct Webhooks<S> {
+pub struct WebhookService<S> {
     inner: S,
     receiver: Receiver,
 }
 
-impl<S> Webhooks<S> {
+impl<S> WebhookService<S> {
     /// Wraps `inner`.
     pub fn new(inner: S, receiver: Receiver) -> Self {
         Self { inner, receiver }
     }
 
-    /// A [`WebhooksLayer`] for this middleware.
-    pub fn layer(receiver: Receiver) -> WebhooksLayer {
-        WebhooksLayer::new(receiver)
+    /// A [`WebhookLayer`] for this middleware.
+    pub fn layer(receiver: Receiver) -> WebhookLayer {
+        WebhookLayer::new(receiver)
     }
 
     /// The inner service.
@@ -70,7 +73,7 @@ impl<S> Webhooks<S> {
     }
 }
 
-impl<S, ReqBody, ResBody> Service<Request<ReqBody>> for Webhooks<S>
+impl<S, ReqBody, ResBody> Service<Request<ReqBody>> for WebhookService<S>
 where
     S: Service<Request<VerifiedBody>, Response = Response<ResBody>> + Clone + Send + 'static,
     S::Future: Send,

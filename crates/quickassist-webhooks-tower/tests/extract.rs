@@ -22,7 +22,7 @@ use quickassist_webhooks::{
     testing::{provider_sample_time, sample, SignedRequest, PROVIDER_SAMPLE},
     Envelope, Event, Secret, SignedForm, Verification, Verifier,
 };
-use quickassist_webhooks_tower::{VerifiedDelivery, Webhook, WebhookRejection, WebhooksLayer};
+use quickassist_webhooks_tower::{VerifiedDelivery, Webhook, WebhookLayer, WebhookRejection};
 use serde::Deserialize;
 use tower::ServiceExt;
 
@@ -158,7 +158,7 @@ async fn parses_a_custom_event_type_from_the_bytes_the_layer_verified() {
                 message_id
             }),
         )
-        .layer(WebhooksLayer::new(receiver));
+        .layer(WebhookLayer::new(receiver));
     let signature = sign(&Secret::from(SECRET), PROVIDER_SAMPLE.as_bytes());
     let response = app
         .oneshot(request(&[&signature], Body::from(PROVIDER_SAMPLE)))
@@ -216,7 +216,7 @@ fn app(with_layer: bool, seen: &Seen) -> Router {
             .deduplicator(quickassist_webhooks::idempotency::Deduplicator::memory())
             .build()
             .unwrap();
-        Router::new().route(PATH, handler.route_layer(WebhooksLayer::new(receiver)))
+        Router::new().route(PATH, handler.route_layer(WebhookLayer::new(receiver)))
     } else {
         Router::new()
             .route(PATH, handler)
@@ -300,7 +300,7 @@ async fn extension_verified_delivery_works_behind_a_verifying_layer_without_stat
                 },
             ),
         )
-        .layer(WebhooksLayer::new(Receiver::verify_only(verifier())));
+        .layer(WebhookLayer::new(Receiver::verify_only(verifier())));
     let response = app.oneshot(axum_request(&signed("whk_ext"))).await.unwrap();
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(body_text(response).await, "whk_ext");

@@ -1,4 +1,4 @@
-//! The main path over real HTTP: an axum server on loopback behind `WebhooksLayer`, written as the README shows (no router state), a reqwest
+//! The main path over real HTTP: an axum server on loopback behind `WebhookLayer`, written as the README shows (no router state), a reqwest
 //! client.
 // Helpers outside `#[test]` functions unwrap too: a panic there is a test failure.
 #![allow(clippy::unwrap_used)]
@@ -9,7 +9,7 @@ use axum::{routing::post, Router};
 use common::*;
 use quickassist_webhooks::receive::Receiver;
 use quickassist_webhooks::{rejection::DUPLICATE_HEADER, Envelope, Verifier, SIGNATURE_HEADER};
-use quickassist_webhooks_tower::{Webhook, WebhooksLayer};
+use quickassist_webhooks_tower::{Webhook, WebhookLayer};
 use tokio::sync::{mpsc, oneshot};
 
 #[tokio::test]
@@ -25,7 +25,7 @@ async fn delivery_over_http_is_verified_processed_once_and_acknowledged() {
                 "ok"
             }
         })
-        .route_layer(WebhooksLayer::new(receiver)),
+        .route_layer(WebhookLayer::new(receiver)),
     );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}{PATH}", listener.local_addr().unwrap());

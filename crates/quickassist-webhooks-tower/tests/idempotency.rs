@@ -1,4 +1,4 @@
-//! `WebhooksLayer` in process, de-duplication side: each delivery reaches the inner
+//! `WebhookLayer` in process, de-duplication side: each delivery reaches the inner
 //! service once, failures release the claim, store outages answer 503 or pass through.
 // Helpers outside `#[test]` functions unwrap too: a panic there is a test failure.
 #![allow(clippy::unwrap_used)]
@@ -25,13 +25,13 @@ use quickassist_webhooks::{
     Verifier,
 };
 use quickassist_webhooks_test::{eventually, DownStore};
-use quickassist_webhooks_tower::{VerifiedBody, WebhooksLayer};
+use quickassist_webhooks_tower::{VerifiedBody, WebhookLayer};
 use tokio::sync::{mpsc, Notify};
 use tower::{Layer, ServiceExt};
 
 /// The layer over `dedup`.
-fn layer_with(dedup: Deduplicator) -> WebhooksLayer {
-    WebhooksLayer::new(
+fn layer_with(dedup: Deduplicator) -> WebhookLayer {
+    WebhookLayer::new(
         Receiver::builder(Verifier::new(SECRET))
             .deduplicator(dedup)
             .build()
@@ -40,7 +40,7 @@ fn layer_with(dedup: Deduplicator) -> WebhooksLayer {
 }
 
 /// The layer over a fresh in-memory store.
-fn layer() -> WebhooksLayer {
+fn layer() -> WebhookLayer {
     layer_with(Deduplicator::memory())
 }
 
@@ -276,7 +276,7 @@ async fn unreachable_store_passes_through_when_failing_open() {
 #[tokio::test]
 async fn forged_requests_never_reach_the_store() {
     let store = Arc::new(MemoryStore::new());
-    let service = layer_with(Deduplicator::from_arc(store.clone()))
+    let service = layer_with(Deduplicator::new(store.clone()))
         .layer(Recorder::default().service::<VerifiedBody>(StatusCode::OK));
     let signed = signed("whk_forged");
     let forged = request(

@@ -131,14 +131,14 @@ async fn requests_see_their_peer_and_shutdown_drains() {
 async fn a_refused_head_gets_no_100_continue() {
     use axum::routing::post;
     use quickassist_webhooks::{receive::Receiver, Verifier};
-    use quickassist_webhooks_tower::WebhooksLayer;
+    use quickassist_webhooks_tower::WebhookLayer;
 
     let receiver = Receiver::builder(Verifier::new("whsec_serve"))
         .build()
         .unwrap();
     let app = Router::new().route(
         "/hook",
-        post(|| async { "ok" }).route_layer(WebhooksLayer::new(receiver)),
+        post(|| async { "ok" }).route_layer(WebhookLayer::new(receiver)),
     );
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();

@@ -1,4 +1,4 @@
-//! `WebhooksLayer` in process, verification side: every rejection path and what the inner service receives.
+//! `WebhookLayer` in process, verification side: every rejection path and what the inner service receives.
 // Helpers outside `#[test]` functions unwrap too: a panic there is a test failure.
 #![allow(clippy::unwrap_used)]
 
@@ -17,14 +17,14 @@ use quickassist_webhooks::{
     testing::{provider_sample_time, sample, sample_at, SignedRequest, PROVIDER_SAMPLE},
     Event, Secret, SignedForm, Verifier,
 };
-use quickassist_webhooks_tower::{VerifiedBody, WebhooksLayer};
+use quickassist_webhooks_tower::{VerifiedBody, WebhookLayer};
 use tower::{Layer, ServiceExt};
 
 fn verifier() -> Verifier {
     Verifier::new(SECRET)
 }
 
-/// Sends `request` through a verifying `WebhooksLayer` in front of a recording 200 service.
+/// Sends `request` through a verifying `WebhookLayer` in front of a recording 200 service.
 async fn send<B>(
     verifier: Verifier,
     request: Request<B>,
@@ -35,7 +35,7 @@ where
     B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
     let recorder = Recorder::default();
-    let service = WebhooksLayer::new(Receiver::verify_only(verifier))
+    let service = WebhookLayer::new(Receiver::verify_only(verifier))
         .layer(recorder.service::<VerifiedBody>(StatusCode::OK));
     let response = service.oneshot(request).await.unwrap();
     let (status, headers) = (response.status(), response.headers().clone());
@@ -305,7 +305,7 @@ async fn rotated_secret_is_accepted_and_reported() {
 #[tokio::test]
 async fn inner_status_and_body_pass_through() {
     let recorder = Recorder::default();
-    let service = WebhooksLayer::new(Receiver::verify_only(verifier()))
+    let service = WebhookLayer::new(Receiver::verify_only(verifier()))
         .layer(recorder.service::<VerifiedBody>(StatusCode::ACCEPTED));
     let response = service
         .oneshot(http_request(&signed("whk_1")))

@@ -13,7 +13,7 @@ use bytes::Bytes;
 use criterion::{criterion_group, criterion_main, Criterion};
 use quickassist_webhooks::{
     accounts::{AccountId, Accounts, SourceError},
-    receive::{Receiver, RequestHead},
+    receive::{integration::RequestHead, Receiver},
     sign,
     testing::{provider_sample_time, PROVIDER_SAMPLE},
     Secret, Verifier,
@@ -48,7 +48,7 @@ fn bench(c: &mut Criterion) {
                     let account = receiver.account_in(PATH, None, |_| None);
                     let head = RequestHead::new(None, [signature.as_bytes()]).with_account(account);
                     let chunks = futures_util::stream::iter([Ok::<_, Infallible>(body.clone())]);
-                    receiver.accept(&head, chunks).await.unwrap()
+                    receiver.verify(&head, chunks).await.unwrap()
                 })
             });
         });

@@ -136,7 +136,7 @@ fn forged_reject(c: &mut Criterion) {
                     |b, body| {
                         b.iter(|| {
                             let result = verifier.verify(Some(black_box(&forged)), black_box(body));
-                            assert_eq!(result.unwrap_err(), VerifyError::SignatureMismatch);
+                            assert_eq!(result.unwrap_err(), VerifyError::InvalidSignature);
                         });
                     },
                 );

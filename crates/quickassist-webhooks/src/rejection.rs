@@ -243,7 +243,7 @@ impl From<&VerifyError> for Rejection {
             VerifyError::FutureTimestamp { .. } => Self::FutureTimestamp,
             // Authentic, but not an envelope: an envelope always has a timestamp.
             VerifyError::MissingTimestamp => Self::InvalidPayload,
-            // `SignatureMismatch` and any variant added later: refusing is the safe answer.
+            // `InvalidSignature` and any variant added later: refusing is the safe answer.
             _ => Self::InvalidSignature,
         }
     }

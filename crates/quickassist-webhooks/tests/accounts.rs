@@ -17,7 +17,10 @@ use bytes::Bytes;
 use quickassist_webhooks::{
     accounts::{AccountFrom, AccountId, Accounts, SecretSource, SecretsFuture, SourceError},
     idempotency::Deduplicator,
-    receive::{Outcome, Received, Receiver, RequestHead},
+    receive::{
+        integration::{Received, RequestHead},
+        Outcome, Receiver,
+    },
     rejection::Rejection,
     testing::{sample, SignedRequest},
     Event, Secret,

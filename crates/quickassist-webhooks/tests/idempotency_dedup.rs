@@ -184,7 +184,7 @@ async fn late_completion_does_not_override_the_new_owner() {
 #[tokio::test]
 async fn store_failure_is_refused_when_fail_closed() {
     let store = Arc::new(DownStore::default());
-    let dedup = Deduplicator::from_arc(store.clone());
+    let dedup = Deduplicator::new(store.clone());
     match dedup.admit_key("whk_1").await {
         Err(rejection @ DedupRejection::StoreUnavailable(_)) => {
             assert_eq!(

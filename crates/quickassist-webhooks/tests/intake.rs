@@ -14,8 +14,8 @@ use bytes::Bytes;
 use futures_util::stream;
 use quickassist_webhooks::{
     receive::{
-        Answer, Delivery, Intake, IntakeError, IntakeFuture, IntakeReceiver, Outcome, Receiver,
-        RequestHead, Stored,
+        integration::{Answer, RequestHead},
+        Delivery, Intake, IntakeError, IntakeFuture, IntakeReceiver, Outcome, Receiver, Stored,
     },
     rejection::Rejection,
     testing::{sample, SignedRequest},

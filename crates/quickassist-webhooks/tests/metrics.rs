@@ -12,7 +12,8 @@ use metrics_util::{
 use quickassist_webhooks::{
     idempotency::Deduplicator,
     receive::{
-        Receiver, RequestHead, DELIVERIES_TOTAL, DELIVERY_LAG_SECONDS, HANDLER_DURATION_SECONDS,
+        integration::RequestHead, Receiver, DELIVERIES_TOTAL, DELIVERY_LAG_SECONDS,
+        HANDLER_DURATION_SECONDS,
     },
     testing::{sample, SignedRequest},
     Event, Secret, Verifier,

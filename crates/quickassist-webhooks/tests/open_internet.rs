@@ -9,7 +9,10 @@ use chrono::Utc;
 use futures_util::{stream, StreamExt};
 use quickassist_webhooks::{
     idempotency::{Deduplicator, MemoryStore},
-    receive::{Answer, Receiver, RequestHead},
+    receive::{
+        integration::{Answer, RequestHead},
+        Receiver,
+    },
     rejection::Rejection,
     sign,
     testing::{sample, sample_at, SignedRequest},
@@ -29,7 +32,7 @@ fn one_chunk(body: &[u8]) -> impl futures_util::Stream<Item = Result<Bytes, Infa
 
 async fn refusal(receiver: &Receiver, body: &[u8], signature: &str) -> Rejection {
     let rejection = receiver
-        .accept(&head_of(body, signature), one_chunk(body))
+        .verify(&head_of(body, signature), one_chunk(body))
         .await
         .expect_err("refused");
     rejection
@@ -38,7 +41,7 @@ async fn refusal(receiver: &Receiver, body: &[u8], signature: &str) -> Rejection
 /// Whether `receiver` accepts `request`, sent whole with its declared length.
 async fn accepts(receiver: &Receiver, request: &SignedRequest) -> bool {
     receiver
-        .accept(
+        .verify(
             &head_of(&request.body, &request.signature),
             one_chunk(&request.body),
         )
@@ -130,7 +133,7 @@ async fn the_handler_gets_the_signed_digits_not_the_sent_ones() {
     let sent = signed.replace("12345678901234567000", "12345678901234567890");
     let signature = sign(&Secret::from(SECRET), signed.as_bytes());
     let delivery = receiver
-        .accept(
+        .verify(
             &head_of(sent.as_bytes(), &signature),
             one_chunk(sent.as_bytes()),
         )
@@ -165,7 +168,7 @@ async fn a_declared_length_over_the_budget_is_503_before_a_byte_is_read() {
     let never_read = stream::poll_fn(|_| -> std::task::Poll<Option<Result<Bytes, Infallible>>> {
         panic!("the body must not be read")
     });
-    let rejection = receiver.accept(&head, never_read).await.unwrap_err();
+    let rejection = receiver.verify(&head, never_read).await.unwrap_err();
     let answer = Answer::rejected(rejection);
     assert_eq!((answer.status(), rejection), (503, Rejection::Overloaded));
     assert!(answer.retry_after().is_some());
@@ -185,7 +188,7 @@ async fn bodies_in_flight_share_the_budget_and_give_it_back() {
     let head = RequestHead::new(None, [request.signature.as_bytes()]);
     let slow = tokio::spawn({
         let receiver = receiver.clone();
-        async move { receiver.accept(&head, held).await.map(|_| ()) }
+        async move { receiver.verify(&head, held).await.map(|_| ()) }
     });
     sender
         .send(Ok(Bytes::from(vec![b' '; 40 * 1024])))
@@ -200,7 +203,7 @@ async fn bodies_in_flight_share_the_budget_and_give_it_back() {
     // A second large body cannot fit beside it: refused early.
     let second = RequestHead::new(Some(40 * 1024), [request.signature.as_bytes()]);
     let rejection = receiver
-        .accept(&second, one_chunk(&vec![b' '; 40 * 1024]))
+        .verify(&second, one_chunk(&vec![b' '; 40 * 1024]))
         .await
         .unwrap_err();
     assert_eq!(rejection, Rejection::Overloaded);
@@ -227,13 +230,13 @@ async fn a_trickling_body_hits_the_deadline_and_the_minimum_rate() {
         .build()
         .unwrap();
     let started = tokio::time::Instant::now();
-    let rejection = deadline_only.accept(&head, trickle()).await.unwrap_err();
+    let rejection = deadline_only.verify(&head, trickle()).await.unwrap_err();
     assert_eq!(rejection, Rejection::BodyTimeout);
     assert_eq!(started.elapsed().as_secs(), 30);
 
     let by_default = Receiver::builder(Verifier::new(SECRET)).build().unwrap();
     let started = tokio::time::Instant::now();
-    let rejection = by_default.accept(&head, trickle()).await.unwrap_err();
+    let rejection = by_default.verify(&head, trickle()).await.unwrap_err();
     assert_eq!(rejection, Rejection::BodyTimeout);
     // 1 B/s is under 1 KiB/s: refused once the 5 s grace is over, long before the deadline.
     assert!(

@@ -15,7 +15,10 @@ use bytes::Bytes;
 use futures_util::{stream, StreamExt};
 use quickassist_webhooks::{
     idempotency::{Admission, ConfigError, Deduplicator, IdempotencyStore, MemoryStore},
-    receive::{Answer, Outcome, Received, Receiver, RequestHead},
+    receive::{
+        integration::{Answer, Received, RequestHead},
+        Outcome, Receiver,
+    },
     rejection::Rejection,
     testing::{sample, SignedRequest},
     Event, Secret, Verifier,
@@ -135,7 +138,7 @@ async fn bad_heads_are_refused_before_the_body_is_read() {
             stream::poll_fn(|_| -> std::task::Poll<Option<Result<Bytes, Infallible>>> {
                 panic!("the body was read although the head was refused")
             });
-        let answer = Answer::rejected(receiver.accept(&head, untouched).await.unwrap_err());
+        let answer = Answer::rejected(receiver.verify(&head, untouched).await.unwrap_err());
         assert_eq!(answer.rejection(), Some(expected));
     }
 }
@@ -146,7 +149,7 @@ async fn wrong_signature_and_non_envelope_are_401_and_400() {
     let forged = SignedRequest::new(&Secret::from("other"), &sample(Event::MESSAGE_READ, "w"));
     let answer = Answer::rejected(
         receiver
-            .accept(&head(&forged), one_chunk(&forged.body))
+            .verify(&head(&forged), one_chunk(&forged.body))
             .await
             .unwrap_err(),
     );
@@ -158,7 +161,7 @@ async fn wrong_signature_and_non_envelope_are_401_and_400() {
     let not_envelope = SignedRequest::raw(&Secret::from(SECRET), br#"{"hello":1}"#.to_vec());
     let answer = Answer::rejected(
         receiver
-            .accept(&head(&not_envelope), one_chunk(&not_envelope.body))
+            .verify(&head(&not_envelope), one_chunk(&not_envelope.body))
             .await
             .unwrap_err(),
     );
@@ -180,7 +183,7 @@ async fn streamed_body_past_the_limit_is_413() {
             .collect::<Vec<_>>(),
     );
     let head = RequestHead::new(None, [request.signature.as_bytes()]);
-    let answer = Answer::rejected(receiver.accept(&head, chunks).await.unwrap_err());
+    let answer = Answer::rejected(receiver.verify(&head, chunks).await.unwrap_err());
     assert_eq!(answer.status(), 413);
 }
 
@@ -194,7 +197,7 @@ async fn stalled_body_is_408() {
     let first = Ok::<_, Infallible>(Bytes::copy_from_slice(&request.body[..5]));
     let stalled = stream::iter([first]).chain(stream::pending());
     let head = RequestHead::new(None, [request.signature.as_bytes()]);
-    let answer = Answer::rejected(receiver.accept(&head, stalled).await.unwrap_err());
+    let answer = Answer::rejected(receiver.verify(&head, stalled).await.unwrap_err());
     assert_eq!(
         (answer.status(), answer.rejection()),
         (408, Some(Rejection::BodyTimeout))
@@ -206,7 +209,7 @@ async fn body_error_is_400() {
     let receiver = receiver(MemoryStore::new());
     let request = signed("whk_broken");
     let broken = stream::iter([Err::<Bytes, _>("connection reset")]);
-    let answer = Answer::rejected(receiver.accept(&head(&request), broken).await.unwrap_err());
+    let answer = Answer::rejected(receiver.verify(&head(&request), broken).await.unwrap_err());
     assert_eq!(answer.rejection(), Some(Rejection::BodyReadFailed));
 }
 
@@ -247,7 +250,7 @@ fn replay_window_longer_than_the_done_ttl_is_refused_at_build() {
 #[tokio::test]
 async fn completion_survives_the_request_being_dropped_after_a_2xx() {
     let store = Arc::new(SlowCompletion::new());
-    let dedup = Deduplicator::from_arc(store.clone());
+    let dedup = Deduplicator::new(store.clone());
     let receiver = Receiver::builder(Verifier::new(SECRET))
         .deduplicator(dedup.clone())
         .build()

@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use quickassist_webhooks_postgres::{redact_url, Inbox, Listed, Selection, Status};
+use quickassist_webhooks_postgres::{redact_url, Inbox, InboxStatus, Listed, Selection};
 
 use super::write_stdout;
 use crate::failure::{Failure, Outcome};
@@ -132,9 +132,9 @@ pub(crate) fn run(args: InboxArgs) -> Outcome {
         match args.action {
             Action::List { status, limit } => {
                 let status = status.map(|status| match status {
-                    StatusArg::Pending => Status::Pending,
-                    StatusArg::Processed => Status::Processed,
-                    StatusArg::Dead => Status::Dead,
+                    StatusArg::Pending => InboxStatus::Pending,
+                    StatusArg::Processed => InboxStatus::Processed,
+                    StatusArg::Dead => InboxStatus::Dead,
                 });
                 let listed = inbox.list(status, limit).await.map_err(failed)?;
                 write_stdout(table(&listed).as_bytes())

@@ -71,7 +71,7 @@ fn verify(
         Err(VerifyError::MalformedSignature) => Err(Failure::negative(
             "invalid: the signature is not 64 hexadecimal digits (optionally prefixed with sha256=)",
         )),
-        Err(VerifyError::SignatureMismatch) => {
+        Err(VerifyError::InvalidSignature) => {
             Err(Failure::negative(mismatch(secrets, body, raw_only)))
         }
         Err(other) => Err(Failure::negative(format!("invalid: {other}"))),

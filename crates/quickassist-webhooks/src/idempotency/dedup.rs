@@ -157,12 +157,10 @@ pub(super) struct Settings {
 
 impl Deduplicator {
     /// A deduplicator over `store`, with the default TTL, lease and failure mode.
+    ///
+    /// A store shared with other code can be given as an `Arc` (`Arc<S>` is a store too).
     pub fn new(store: impl IdempotencyStore) -> Self {
-        Self::from_arc(Arc::new(store))
-    }
-
-    /// A deduplicator over a store that is shared with other code.
-    pub fn from_arc(store: Arc<dyn IdempotencyStore>) -> Self {
+        let store: Arc<dyn IdempotencyStore> = Arc::new(store);
         Self {
             settings: Arc::new(Settings {
                 store,

@@ -61,7 +61,7 @@ impl Outcome {
 /// [`outcome`](Self::outcome) in the extensions.
 ///
 /// ```
-/// use quickassist_webhooks::{receive::Answer, rejection::Rejection};
+/// use quickassist_webhooks::{receive::integration::Answer, rejection::Rejection};
 ///
 /// let answer = Answer::rejected(Rejection::DuplicateInFlight { retry_after: 60 });
 /// assert_eq!(answer.status(), 409);
@@ -95,7 +95,7 @@ impl Answer {
     /// `{"status":"accepted"}`.
     ///
     /// ```
-    /// use quickassist_webhooks::receive::{Answer, Outcome};
+    /// use quickassist_webhooks::receive::{Outcome, integration::Answer};
     ///
     /// let answer = Answer::accepted();
     /// assert_eq!((answer.status(), answer.body()), (200, r#"{"status":"accepted"}"#));

@@ -14,7 +14,7 @@ use crate::rejection::Rejection;
 /// The most a [`BodyBuffer`] reserves before bytes arrive, whatever length was declared:
 /// 16 KiB. A forged `Content-Length` cannot make the receiver allocate the whole limit
 /// up front; a real body larger than this grows the buffer as its chunks arrive.
-pub const INITIAL_RESERVE: usize = 16 * 1024;
+pub(crate) const INITIAL_RESERVE: usize = 16 * 1024;
 
 /// How long a request body may stall between two chunks by default: 10 seconds.
 ///
@@ -81,17 +81,8 @@ impl BodyLimits {
 /// A body that arrives in one chunk (the common case) is kept as that chunk, without a
 /// copy.
 ///
-/// ```
-/// use bytes::Bytes;
-/// use quickassist_webhooks::{receive::BodyBuffer, rejection::Rejection};
-///
-/// let mut body = BodyBuffer::new(8, Some(1 << 30)); // reserves at most 16 KiB
-/// body.push(Bytes::from_static(b"{\"a\":"))?;
-/// assert_eq!(body.push(Bytes::from_static(b"1234}")), Err(Rejection::PayloadTooLarge));
-/// # Ok::<_, Rejection>(())
-/// ```
 #[derive(Debug)]
-pub struct BodyBuffer {
+pub(crate) struct BodyBuffer {
     limit: usize,
     reserve: usize,
     state: State,
@@ -109,7 +100,7 @@ impl BodyBuffer {
     /// the declared length, when smaller) once a second chunk arrives; without a declared
     /// length it grows with the chunks, at most doubling.
     #[must_use]
-    pub fn new(limit: usize, declared_length: Option<u64>) -> Self {
+    pub(crate) fn new(limit: usize, declared_length: Option<u64>) -> Self {
         let declared = declared_length.map_or(0, |len| usize::try_from(len).unwrap_or(usize::MAX));
         Self {
             limit,
@@ -120,7 +111,7 @@ impl BodyBuffer {
 
     /// Bytes accumulated so far.
     #[must_use]
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         match &self.state {
             State::Empty => 0,
             State::One(bytes) => bytes.len(),
@@ -128,27 +119,10 @@ impl BodyBuffer {
         }
     }
 
-    /// Whether nothing was accumulated yet.
-    #[must_use]
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
-    /// The bytes the buffer holds in memory: what it received, or what it allocated to
-    /// join chunks.
-    #[must_use]
-    pub fn held(&self) -> usize {
-        match &self.state {
-            State::Empty => 0,
-            State::One(bytes) => bytes.len(),
-            State::Many(bytes) => bytes.capacity(),
-        }
-    }
-
     /// The bytes the buffer will hold once a chunk of `incoming` bytes is added (at most
     /// twice what it received, and never more than the limit), to charge before adding it.
     #[must_use]
-    pub fn held_after(&self, incoming: usize) -> usize {
+    pub(crate) fn held_after(&self, incoming: usize) -> usize {
         let needed = self.len().saturating_add(incoming);
         match &self.state {
             State::Empty => incoming,
@@ -164,7 +138,7 @@ impl BodyBuffer {
     ///
     /// [`Rejection::PayloadTooLarge`] when the body would exceed the limit; nothing of the
     /// chunk is kept.
-    pub fn push(&mut self, chunk: impl Buf) -> Result<(), Rejection> {
+    pub(crate) fn push(&mut self, chunk: impl Buf) -> Result<(), Rejection> {
         let mut chunk = chunk;
         let incoming = chunk.remaining();
         if incoming > self.limit.saturating_sub(self.len()) {
@@ -200,7 +174,7 @@ impl BodyBuffer {
 
     /// The whole body.
     #[must_use]
-    pub fn finish(self) -> Bytes {
+    pub(crate) fn finish(self) -> Bytes {
         match self.state {
             State::Empty => Bytes::new(),
             State::One(bytes) => bytes,
@@ -293,6 +267,17 @@ impl BodyError {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn a_huge_declared_length_reserves_little_and_the_limit_still_holds() {
+        let mut body = BodyBuffer::new(8, Some(1 << 30));
+        body.push(Bytes::from_static(b"{\"a\":")).unwrap();
+        assert_eq!(
+            body.push(Bytes::from_static(b"1234}")),
+            Err(Rejection::PayloadTooLarge)
+        );
+    }
+
     use super::*;
 
     #[test]

@@ -139,7 +139,7 @@ impl Receiver {
 
     /// The account a request names, for a receiver of many accounts (`None` otherwise):
     /// integrations call it with the request's path, query and a header lookup, and give
-    /// the result to [`RequestHead::with_account`](super::RequestHead::with_account).
+    /// the result to [`RequestHead::with_account`](super::integration::RequestHead::with_account).
     pub fn account_in<'h>(
         &self,
         path: &str,

@@ -80,13 +80,13 @@ impl Delivery {
 /// whatever else a middleware inserted. It dereferences to the [`Delivery`].
 ///
 /// ```
-/// use quickassist_webhooks::{receive::{Receiver, RequestHead}, sign, testing::{provider_sample_time, PROVIDER_SAMPLE}, Secret, Verifier};
+/// use quickassist_webhooks::{receive::{Receiver, integration::RequestHead}, sign, testing::{provider_sample_time, PROVIDER_SAMPLE}, Secret, Verifier};
 ///
 /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
 /// let receiver = Receiver::verify_only(Verifier::new("k").clock(provider_sample_time));
 /// let signature = sign(&Secret::from("k"), PROVIDER_SAMPLE.as_bytes());
 /// let body = futures_util::stream::iter([Ok::<_, std::convert::Infallible>(bytes::Bytes::from(PROVIDER_SAMPLE))]);
-/// let verified = receiver.accept(&RequestHead::new(None, [signature.as_bytes()]), body).await.unwrap();
+/// let verified = receiver.verify(&RequestHead::new(None, [signature.as_bytes()]), body).await.unwrap();
 /// assert_eq!(verified.envelope.webhook_id, "whk_abc123");
 /// assert_eq!(verified.body, PROVIDER_SAMPLE.as_bytes());
 /// # });

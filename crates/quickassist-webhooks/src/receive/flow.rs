@@ -8,7 +8,8 @@ use futures_core::Stream;
 use super::{
     body::{read_chunks, BodyBuffer},
     delivery::{Delivery, VerifiedDelivery},
-    observe, Answer, Answered, Outcome, Receiver, RequestHead,
+    integration::{Answer, Answered, RequestHead},
+    observe, Outcome, Receiver,
 };
 use crate::{
     accounts::AccountId,
@@ -60,14 +61,14 @@ impl Receiver {
     /// answer is `Answer::rejected(rejection)`.
     ///
     /// ```
-    /// use quickassist_webhooks::{receive::{Receiver, RequestHead}, sign, testing::{provider_sample_time, PROVIDER_SAMPLE}, Secret, Verifier};
+    /// use quickassist_webhooks::{receive::{Receiver, integration::RequestHead}, sign, testing::{provider_sample_time, PROVIDER_SAMPLE}, Secret, Verifier};
     ///
     /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
     /// let receiver = Receiver::builder(Verifier::new("whsec_example").clock(provider_sample_time)).build()?;
     /// let signature = sign(&Secret::from("whsec_example"), PROVIDER_SAMPLE.as_bytes());
     /// let head = RequestHead::new(None, [signature.as_bytes()]);
     /// let body = futures_util::stream::iter([Ok::<_, std::convert::Infallible>(bytes::Bytes::from(PROVIDER_SAMPLE))]);
-    /// let delivery = receiver.accept(&head, body).await.expect("a valid delivery");
+    /// let delivery = receiver.verify(&head, body).await.expect("a valid delivery");
     /// assert_eq!(delivery.envelope.webhook_id, "whk_abc123");
     /// # Ok::<_, Box<dyn std::error::Error>>(())
     /// # }).unwrap();
@@ -78,7 +79,7 @@ impl Receiver {
         skip_all,
         fields(webhook_id, event, account)
     )]
-    pub async fn accept<S, D, E>(
+    pub async fn verify<S, D, E>(
         &self,
         head: &RequestHead,
         body: S,
@@ -175,6 +176,10 @@ impl Receiver {
         }
     }
 
+    /// Head, body, signature, envelope: the generic shell around [`check_head`] and
+    /// [`verify_body`](Self::verify_body); only reading the body depends on its stream type.
+    ///
+    /// [`check_head`]: Self::check_head
     pub(super) async fn verify_request<S, D, E>(
         &self,
         head: &RequestHead,
@@ -185,8 +190,21 @@ impl Receiver {
         D: Buf,
         E: Display,
     {
-        let verifier = &self.config.verifier;
-        let limit = verifier.max_body();
+        let account_verifier = self.check_head(head).await?;
+        let buffer = BodyBuffer::new(self.config.verifier.max_body(), head.declared_length());
+        // The charge is held until the body is verified and parsed: what strangers can
+        // make the receiver hold.
+        let (body, _charge) = read_chunks(buffer, body, &self.config.body)
+            .await
+            .map_err(|error| Refusal::new(error.rejection(), error))?;
+        self.verify_body(head, account_verifier, body)
+    }
+
+    /// What the head alone decides, before a byte of the body is read: the declared length
+    /// against the limit (413) and the body budget (503), the signature header's form (401)
+    /// and, for many accounts, the account's verifier (401 unknown, 503 unavailable).
+    async fn check_head(&self, head: &RequestHead) -> Result<Option<Verifier>, Refusal> {
+        let limit = self.config.verifier.max_body();
         let declared = head.declared_length();
         if declared.is_some_and(|len| len > limit as u64) {
             return Err(Refusal::new(
@@ -194,25 +212,30 @@ impl Receiver {
                 "declared length over the limit",
             ));
         }
-        let claimed = head
-            .signature()
+        head.signature()
             .map_err(|rejection| Refusal::new(rejection, "signature header"))?;
-        let budget = &self.config.body.budget;
         // Within the limit, so it fits in a usize.
-        if declared.is_some_and(|len| !budget.could_take(len as usize)) {
+        if declared.is_some_and(|len| !self.config.body.budget.could_take(len as usize)) {
             return Err(Refusal::new(
                 Rejection::Overloaded,
                 "no room in the body budget for the declared length",
             ));
         }
-        let account_verifier = self.account_verifier(head).await?;
-        let verifier = account_verifier.as_ref().unwrap_or(verifier);
-        let buffer = BodyBuffer::new(limit, declared);
-        // The charge is held until the body is verified and parsed: what strangers can
-        // make the receiver hold.
-        let (body, _charge) = read_chunks(buffer, body, &self.config.body)
-            .await
-            .map_err(|error| Refusal::new(error.rejection(), error))?;
+        self.account_verifier(head).await
+    }
+
+    /// Verifies the signature over `body` (or its `JSON.stringify` form) and parses the
+    /// signed bytes into the envelope.
+    fn verify_body(
+        &self,
+        head: &RequestHead,
+        account_verifier: Option<Verifier>,
+        body: Bytes,
+    ) -> Result<VerifiedDelivery, Refusal> {
+        let verifier = account_verifier.as_ref().unwrap_or(&self.config.verifier);
+        let claimed = head
+            .signature()
+            .map_err(|rejection| Refusal::new(rejection, "signature header"))?;
         let verified = verifier
             .verify_claimed(claimed, &body)
             .map_err(|error| Refusal::new(Rejection::from(&error), error))?;
@@ -222,7 +245,7 @@ impl Receiver {
         let envelope =
             parse_envelope::<Event>(&body).map_err(|error| Refusal::invalid_payload(&error))?;
         let account = account_verifier.and(head.account().cloned());
-        observe::accepted(&envelope, account.as_ref());
+        observe::verified(&envelope, account.as_ref());
         Ok(VerifiedDelivery::new(Delivery::new(
             body,
             envelope,

@@ -10,7 +10,7 @@ use crate::{accounts::AccountId, rejection::Rejection, signature::ClaimedTag};
 /// [`Receiver`](super::Receiver), the same for every framework.
 ///
 /// ```
-/// use quickassist_webhooks::receive::RequestHead;
+/// use quickassist_webhooks::receive::integration::RequestHead;
 ///
 /// let head = RequestHead::new(Some(241), [b"sha256=00".as_slice()]);
 /// assert_eq!(head.declared_length(), Some(241));
@@ -65,7 +65,7 @@ impl RequestHead {
     /// body is then bounded while it is read).
     ///
     /// ```
-    /// use quickassist_webhooks::receive::RequestHead;
+    /// use quickassist_webhooks::receive::integration::RequestHead;
     /// assert_eq!(RequestHead::content_length(Some(b" 42 ")), Some(42));
     /// assert_eq!(RequestHead::content_length(Some(b"x")), None);
     /// ```

@@ -6,7 +6,10 @@ use std::{fmt, fmt::Display, sync::Arc};
 use bytes::Buf;
 use futures_core::Stream;
 
-use super::{observe, Answer, Intake, Receiver, RequestHead, Stored};
+use super::{
+    integration::{Answer, RequestHead},
+    observe, Intake, Receiver, Stored,
+};
 use crate::{rejection::Rejection, Envelope, Event};
 
 /// The receiving pipeline of the intake mode: verify → store durably → answer.
@@ -26,7 +29,7 @@ use crate::{rejection::Rejection, Envelope, Event};
 /// `Clone + Send + Sync` (`Arc`s inside): build it once and clone it where needed.
 ///
 /// ```
-/// use quickassist_webhooks::{receive::{Delivery, Intake, IntakeFuture, Outcome, Receiver, RequestHead, Stored}, sign, testing::{provider_sample_time, PROVIDER_SAMPLE}, Secret, Verifier};
+/// use quickassist_webhooks::{receive::{Delivery, Intake, IntakeFuture, Outcome, Receiver, Stored, integration::RequestHead}, sign, testing::{provider_sample_time, PROVIDER_SAMPLE}, Secret, Verifier};
 ///
 /// #[derive(Debug)]
 /// struct Accepting;

@@ -3,14 +3,14 @@
 //! A [`Receiver`] holds what is decided about a webhook request: the [`Verifier`] (and its
 //! replay window), the [`Deduplicator`](crate::idempotency::Deduplicator) and the body
 //! policy (size limit, time allowed, the memory all bodies share). The tower/axum and actix-web integrations only translate their
-//! framework's types into its steps and its [`Answer`]s back into responses:
+//! framework's types into its steps and its [`Answer`](integration::Answer)s back into responses:
 //!
-//! 1. **head**: a [`RequestHead`] (declared length, signature header values). A declared
+//! 1. **head**: a [`RequestHead`](integration::RequestHead) (declared length, signature header values). A declared
 //!    length over the limit is refused with 413 before a byte is read; an absent, repeated
 //!    or malformed signature with 401; a declared length the [`BodyBudget`] has no room
 //!    for with 503 and `Retry-After`.
-//! 2. **body**: read into a [`BodyBuffer`] that refuses past the limit (413) and never
-//!    reserves more than [`INITIAL_RESERVE`] up front, whatever the declared length. Its
+//! 2. **body**: read into a buffer that refuses past the limit (413) and never reserves
+//!    more than 16 KiB up front, whatever the declared length. Its
 //!    bytes are taken from the [`BodyBudget`] as they arrive (503 when it runs out). A body
 //!    that stalls longer than the body timeout between chunks, arrives slower than the
 //!    minimum rate after its grace period, or is not complete by the body deadline gets
@@ -76,16 +76,21 @@ mod intake;
 mod intake_receiver;
 mod observe;
 
-pub use answer::{Answer, Outcome};
+pub mod integration {
+    //! What only an integration (a framework adapter) needs to drive the pipeline: the
+    //! request's [`RequestHead`], the pipeline's [`Received`] and [`Answered`], and the
+    //! [`Answer`] to copy into a response. Applications do not need this module.
+
+    pub use super::{answer::Answer, flow::Received, head::RequestHead, intake_receiver::Answered};
+}
+
+pub use answer::Outcome;
 pub use body::{
-    BodyBuffer, DEFAULT_BODY_DEADLINE, DEFAULT_BODY_RATE_GRACE, DEFAULT_BODY_TIMEOUT,
-    DEFAULT_MIN_BODY_RATE, INITIAL_RESERVE,
+    DEFAULT_BODY_DEADLINE, DEFAULT_BODY_RATE_GRACE, DEFAULT_BODY_TIMEOUT, DEFAULT_MIN_BODY_RATE,
 };
 pub use budget::{BodyBudget, DEFAULT_BODY_BUDGET, SMALL_BODY};
 pub use builder::{Receiver, ReceiverBuilder};
 pub use delivery::{Delivery, VerifiedDelivery};
-pub use flow::Received;
-pub use head::RequestHead;
 pub use intake::{Intake, IntakeError, IntakeFuture, Stored};
-pub use intake_receiver::{Answered, IntakeReceiver};
+pub use intake_receiver::IntakeReceiver;
 pub use observe::{DELIVERIES_TOTAL, DELIVERY_LAG_SECONDS, HANDLER_DURATION_SECONDS};

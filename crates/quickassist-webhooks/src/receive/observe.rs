@@ -5,7 +5,7 @@ use std::{fmt::Display, time::Duration};
 
 use tracing::Span;
 
-use super::{Answer, Outcome};
+use super::{integration::Answer, Outcome};
 use crate::{accounts::AccountId, Envelope, Event};
 
 /// Name of the counter of outcomes, labelled `outcome` and `reason`.
@@ -19,7 +19,7 @@ pub const HANDLER_DURATION_SECONDS: &str = "quickassist_webhooks_handler_duratio
 /// A delivery verified and parsed: fills in the delivery's span (`webhook`, opened by the
 /// receiver's entry points; never before verification, so forged ids are not recorded) and
 /// measures the lag.
-pub(super) fn accepted(envelope: &Envelope<Event>, account: Option<&AccountId>) {
+pub(super) fn verified(envelope: &Envelope<Event>, account: Option<&AccountId>) {
     let span = Span::current();
     span.record("webhook_id", envelope.webhook_id.as_str());
     span.record("event", envelope.event.name());

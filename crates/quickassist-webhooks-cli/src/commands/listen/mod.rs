@@ -1,6 +1,6 @@
 //! `qa-webhooks listen`: a verifying, de-duplicating receiver, optionally forwarding to an app.
 //!
-//! The route sits behind the tower crate's `WebhooksLayer`; a middleware around the router
+//! The route sits behind the tower crate's `WebhookLayer`; a middleware around the router
 //! reports each decision the layer left in the response extensions (rejections with their
 //! reason, duplicates with their `webhookId`).
 
@@ -28,7 +28,7 @@ use quickassist_webhooks::{
     Secret, DEFAULT_MAX_BODY,
 };
 use quickassist_webhooks_redis::RedisStore;
-use quickassist_webhooks_tower::{serve, WebhooksLayer};
+use quickassist_webhooks_tower::{serve, WebhookLayer};
 use reqwest::Url;
 
 use self::forward::Forwarder;
@@ -193,7 +193,7 @@ async fn serve(args: ListenArgs, forward_to: Option<Url>) -> Outcome {
     let app = Router::new()
         .route(
             &route,
-            post(handle).route_layer(WebhooksLayer::new(receiver)),
+            post(handle).route_layer(WebhookLayer::new(receiver)),
         )
         .layer(middleware::from_fn(report::report))
         .with_state(forwarding);
