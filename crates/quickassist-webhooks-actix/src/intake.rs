@@ -3,7 +3,7 @@
 use actix_web::{web, HttpRequest, HttpResponse, Route};
 use quickassist_webhooks::receive::IntakeReceiver;
 
-use crate::{middleware::request_head, response::answer_response};
+use crate::{middleware::request_head, response::answered_response};
 
 /// A `POST` route serving the intake mode: each request is verified, stored in the
 /// [`IntakeReceiver`]'s intake (a durable inbox) and answered, with no handler of yours.
@@ -49,9 +49,5 @@ async fn answer(
 ) -> HttpResponse {
     let head = request_head(intake.receiver(), request);
     let answered = intake.receive(&head, payload).await;
-    let mut response = answer_response(answered.answer);
-    if let Some(envelope) = answered.envelope {
-        response.extensions_mut().insert(envelope);
-    }
-    response
+    answered_response(answered.answer, answered.envelope)
 }

@@ -20,7 +20,7 @@ use quickassist_webhooks::{
     SIGNATURE_HEADER,
 };
 
-use crate::response::answer_response;
+use crate::response::answered_response;
 
 /// Middleware that runs each request through a core
 /// [`Receiver`](quickassist_webhooks::receive::Receiver): rejections (401 / 413 / 408 /
@@ -150,10 +150,7 @@ where
                     answer,
                     envelope,
                 } => {
-                    let mut response = answer_response(answer);
-                    if let Some(envelope) = envelope {
-                        response.extensions_mut().insert(envelope);
-                    }
+                    let response = answered_response(answer, envelope);
                     Ok(request.into_response(response).map_into_right_body())
                 }
             }

@@ -8,6 +8,7 @@ use actix_web::{
 use quickassist_webhooks::{
     receive::integration::Answer,
     rejection::{DUPLICATE_HEADER, JSON_CONTENT_TYPE},
+    Envelope,
 };
 
 /// Copies `answer` into a response: status, JSON content type and body, `Retry-After`,
@@ -25,5 +26,15 @@ pub(crate) fn answer_response(answer: Answer) -> HttpResponse {
     }
     let mut response = response.body(answer.body());
     response.extensions_mut().insert(answer.outcome());
+    response
+}
+
+/// [`answer_response`], with the verified envelope in the extensions when the answer came
+/// after verification.
+pub(crate) fn answered_response(answer: Answer, envelope: Option<Envelope>) -> HttpResponse {
+    let mut response = answer_response(answer);
+    if let Some(envelope) = envelope {
+        response.extensions_mut().insert(envelope);
+    }
     response
 }

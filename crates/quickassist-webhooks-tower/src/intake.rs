@@ -17,7 +17,7 @@ use quickassist_webhooks::receive::IntakeReceiver;
 use tower_service::Service;
 
 use crate::{
-    response::answer_response,
+    response::answered_response,
     service::{request_head, BoxError},
 };
 
@@ -88,10 +88,7 @@ where
             let head = request_head(intake.receiver(), &parts, &body);
             let chunks = BodyDataStream::new(body).map_err(Into::<BoxError>::into);
             let answered = intake.receive(&head, chunks).await;
-            let mut response = answer_response(answered.answer);
-            if let Some(envelope) = answered.envelope {
-                response.extensions_mut().insert(envelope);
-            }
+            let response = answered_response(answered.answer, answered.envelope);
             Ok(response.map(|body| Full::new(Bytes::from_static(body.as_bytes()))))
         }))
     }

@@ -5,6 +5,7 @@ use http::{header, HeaderValue, Response, StatusCode};
 use quickassist_webhooks::{
     receive::integration::Answer,
     rejection::{DUPLICATE_HEADER, JSON_CONTENT_TYPE},
+    Envelope,
 };
 
 /// Copies `answer` into a response: status, JSON content type and body, `Retry-After`,
@@ -26,6 +27,19 @@ pub(crate) fn answer_response(answer: Answer) -> Response<&'static str> {
         headers.insert(DUPLICATE_HEADER, HeaderValue::from_static("true"));
     }
     response.extensions_mut().insert(answer.outcome());
+    response
+}
+
+/// [`answer_response`], with the verified envelope in the extensions when the answer came
+/// after verification.
+pub(crate) fn answered_response(
+    answer: Answer,
+    envelope: Option<Envelope>,
+) -> Response<&'static str> {
+    let mut response = answer_response(answer);
+    if let Some(envelope) = envelope {
+        response.extensions_mut().insert(envelope);
+    }
     response
 }
 

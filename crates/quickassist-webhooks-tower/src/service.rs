@@ -18,7 +18,7 @@ use tower_service::Service;
 use crate::{
     body::{ResponseBody, VerifiedBody},
     future::ResponseFuture,
-    response::answer_response,
+    response::answered_response,
     WebhookLayer,
 };
 
@@ -117,13 +117,7 @@ where
                 }),
                 Received::Answered {
                     answer, envelope, ..
-                } => {
-                    let mut response = answer_response(answer);
-                    if let Some(envelope) = envelope {
-                        response.extensions_mut().insert(envelope);
-                    }
-                    Ok(response.map(ResponseBody::answer))
-                }
+                } => Ok(answered_response(answer, envelope).map(ResponseBody::answer)),
             }
         })
     }

@@ -16,6 +16,7 @@ use crate::{
     event::{parse_envelope, PayloadError},
     idempotency::{Admission, DedupRejection, DeliveryGuard},
     rejection::Rejection,
+    signature::ClaimedTag,
     Envelope, Event, Verifier,
 };
 
@@ -190,20 +191,23 @@ impl Receiver {
         D: Buf,
         E: Display,
     {
-        let account_verifier = self.check_head(head).await?;
+        let (claimed, account_verifier) = self.check_head(head).await?;
         let buffer = BodyBuffer::new(self.config.verifier.max_body(), head.declared_length());
         // The charge is held until the body is verified and parsed: what strangers can
         // make the receiver hold.
         let (body, _charge) = read_chunks(buffer, body, &self.config.body)
             .await
             .map_err(|error| Refusal::new(error.rejection(), error))?;
-        self.verify_body(head, account_verifier, body)
+        self.verify_body(head, claimed, account_verifier, body)
     }
 
     /// What the head alone decides, before a byte of the body is read: the declared length
     /// against the limit (413) and the body budget (503), the signature header's form (401)
     /// and, for many accounts, the account's verifier (401 unknown, 503 unavailable).
-    async fn check_head(&self, head: &RequestHead) -> Result<Option<Verifier>, Refusal> {
+    async fn check_head<'h>(
+        &self,
+        head: &'h RequestHead,
+    ) -> Result<(&'h ClaimedTag, Option<Verifier>), Refusal> {
         let limit = self.config.verifier.max_body();
         let declared = head.declared_length();
         if declared.is_some_and(|len| len > limit as u64) {
@@ -212,7 +216,8 @@ impl Receiver {
                 "declared length over the limit",
             ));
         }
-        head.signature()
+        let claimed = head
+            .signature()
             .map_err(|rejection| Refusal::new(rejection, "signature header"))?;
         // Within the limit, so it fits in a usize.
         if declared.is_some_and(|len| !self.config.body.budget.could_take(len as usize)) {
@@ -221,7 +226,7 @@ impl Receiver {
                 "no room in the body budget for the declared length",
             ));
         }
-        self.account_verifier(head).await
+        Ok((claimed, self.account_verifier(head).await?))
     }
 
     /// Verifies the signature over `body` (or its `JSON.stringify` form) and parses the
@@ -229,13 +234,11 @@ impl Receiver {
     fn verify_body(
         &self,
         head: &RequestHead,
+        claimed: &ClaimedTag,
         account_verifier: Option<Verifier>,
         body: Bytes,
     ) -> Result<VerifiedDelivery, Refusal> {
         let verifier = account_verifier.as_ref().unwrap_or(&self.config.verifier);
-        let claimed = head
-            .signature()
-            .map_err(|rejection| Refusal::new(rejection, "signature header"))?;
         let verified = verifier
             .verify_claimed(claimed, &body)
             .map_err(|error| Refusal::new(Rejection::from(&error), error))?;
