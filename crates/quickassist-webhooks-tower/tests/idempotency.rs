@@ -1,18 +1,13 @@
-//! `WebhookLayer` in process, de-duplication side: each delivery reaches the inner
-//! service once, failures release the claim, store outages answer 503 or pass through.
+//! `WebhookLayer` in process, de-duplication side: how the core's admissions and
+//! settlements translate to tower (the duplicate header and body, 409 with `Retry-After`,
+//! 503, the inner service's errors and dropped futures). The de-duplication rules
+//! themselves are the core's tests (`idempotency_dedup.rs`, `receive.rs`).
 // Helpers outside `#[test]` functions unwrap too: a panic there is a test failure.
 #![allow(clippy::unwrap_used)]
 
 mod common;
 
-use std::{
-    convert::Infallible,
-    sync::{
-        atomic::{AtomicUsize, Ordering},
-        Arc,
-    },
-    time::Duration,
-};
+use std::{convert::Infallible, sync::Arc, time::Duration};
 
 use bytes::Bytes;
 use common::*;
@@ -20,7 +15,7 @@ use http::{header, Request, Response, StatusCode};
 use http_body_util::Full;
 use quickassist_webhooks::receive::Receiver;
 use quickassist_webhooks::{
-    idempotency::{Deduplicator, FailureMode, MemoryStore},
+    idempotency::Deduplicator,
     rejection::{DUPLICATE_BODY, DUPLICATE_HEADER},
     Verifier,
 };
@@ -99,56 +94,6 @@ async fn first_delivery_is_processed_and_its_duplicate_answered_without_inner() 
         .unwrap();
     assert!(other.headers().get(DUPLICATE_HEADER).is_none());
     assert_eq!(recorder.calls(), 2);
-}
-
-#[tokio::test]
-async fn duplicate_while_in_flight_gets_409_with_retry_after() {
-    let (entered_tx, mut entered) = mpsc::unbounded_channel();
-    let open = Arc::new(Notify::new());
-    let dedup = Deduplicator::memory().with_lease(Duration::from_secs(42));
-    let service = layer_with(dedup).layer(gated(entered_tx, Arc::clone(&open)));
-    let signed = signed("whk_busy");
-
-    let first = tokio::spawn(service.clone().oneshot(http_request(&signed)));
-    entered.recv().await.unwrap();
-
-    let busy = service
-        .clone()
-        .oneshot(http_request(&signed))
-        .await
-        .unwrap();
-    assert_eq!(busy.status(), StatusCode::CONFLICT);
-    assert_eq!(busy.headers()[header::RETRY_AFTER], "42");
-    assert_eq!(body_text(busy).await, r#"{"error":"duplicate_in_flight"}"#);
-
-    open.notify_one();
-    assert_eq!(first.await.unwrap().unwrap().status(), StatusCode::OK);
-    let after = service.oneshot(http_request(&signed)).await.unwrap();
-    assert_eq!(after.headers()[DUPLICATE_HEADER], "true");
-    assert!(entered.try_recv().is_err(), "inner ran only once");
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn concurrent_copies_of_a_new_delivery_run_the_inner_service_once() {
-    let calls = Arc::new(AtomicUsize::new(0));
-    let counted = Arc::clone(&calls);
-    let inner = tower::service_fn(move |_request: Request<VerifiedBody>| {
-        counted.fetch_add(1, Ordering::SeqCst);
-        async { Ok::<_, Infallible>(Response::new(Full::new(Bytes::new()))) }
-    });
-    let service = layer().layer(inner);
-    let signed = signed("whk_race");
-    let copies: Vec<_> = (0..64)
-        .map(|_| tokio::spawn(service.clone().oneshot(http_request(&signed))))
-        .collect();
-    for copy in copies {
-        let status = copy.await.unwrap().unwrap().status();
-        assert!(
-            status == StatusCode::OK || status == StatusCode::CONFLICT,
-            "{status}"
-        );
-    }
-    assert_eq!(calls.load(Ordering::SeqCst), 1);
 }
 
 #[tokio::test]
@@ -251,57 +196,4 @@ async fn unreachable_store_gets_503_when_failing_closed() {
         r#"{"error":"store_unavailable"}"#
     );
     assert_eq!(recorder.calls(), 0);
-}
-
-#[tokio::test]
-async fn unreachable_store_passes_through_when_failing_open() {
-    let recorder = Recorder::default();
-    let dedup = Deduplicator::new(DownStore::default()).with_failure_mode(FailureMode::Open);
-    let service = layer_with(dedup).layer(recorder.service::<VerifiedBody>(StatusCode::OK));
-    for _ in 0..2 {
-        let response = service
-            .clone()
-            .oneshot(http_request(&signed("whk_open")))
-            .await
-            .unwrap();
-        assert_eq!(response.status(), StatusCode::OK);
-    }
-    assert_eq!(
-        recorder.calls(),
-        2,
-        "fail-open trades duplicates for availability"
-    );
-}
-
-#[tokio::test]
-async fn forged_requests_never_reach_the_store() {
-    let store = Arc::new(MemoryStore::new());
-    let service = layer_with(Deduplicator::new(store.clone()))
-        .layer(Recorder::default().service::<VerifiedBody>(StatusCode::OK));
-    let signed = signed("whk_forged");
-    let forged = request(
-        &[&"0".repeat(64)],
-        Full::new(Bytes::from(signed.body.clone())),
-    );
-    let response = service.clone().oneshot(forged).await.unwrap();
-    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
-    // The genuine delivery is still new.
-    let genuine = service.oneshot(http_request(&signed)).await.unwrap();
-    assert!(genuine.headers().get(DUPLICATE_HEADER).is_none());
-}
-
-#[tokio::test]
-async fn key_fn_returning_none_processes_every_copy() {
-    let recorder = Recorder::default();
-    let service = layer_with(Deduplicator::memory().with_key_fn(|_, _| None))
-        .layer(recorder.service::<VerifiedBody>(StatusCode::OK));
-    for _ in 0..2 {
-        let response = service
-            .clone()
-            .oneshot(http_request(&signed("whk_nokey")))
-            .await
-            .unwrap();
-        assert!(response.headers().get(DUPLICATE_HEADER).is_none());
-    }
-    assert_eq!(recorder.calls(), 2);
 }

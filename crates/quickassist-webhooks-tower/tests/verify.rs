@@ -1,20 +1,22 @@
-//! `WebhookLayer` in process, verification side: every rejection path and what the inner service receives.
+//! `WebhookLayer` in process, verification side: how the core's rejections translate to
+//! HTTP (status, JSON reason, no body read past a declared oversize) and what the inner
+//! service receives. The verification rules themselves (rotation, canonical forms, replay
+//! windows, every header problem) are the core's tests.
 // Helpers outside `#[test]` functions unwrap too: a panic there is a test failure.
 #![allow(clippy::unwrap_used)]
 
 mod common;
 
-use std::{sync::atomic::Ordering, time::Duration};
+use std::sync::atomic::Ordering;
 
 use bytes::Bytes;
-use chrono::{TimeZone, Utc};
 use common::*;
 use http::{header, Request, StatusCode};
 use http_body_util::Full;
 use quickassist_webhooks::receive::Receiver;
 use quickassist_webhooks::{
     sign,
-    testing::{provider_sample_time, sample, sample_at, SignedRequest, PROVIDER_SAMPLE},
+    testing::{provider_sample_time, sample, SignedRequest, PROVIDER_SAMPLE},
     Event, Secret, SignedForm, Verifier,
 };
 use quickassist_webhooks_tower::{VerifiedBody, WebhookLayer};
@@ -99,18 +101,6 @@ async fn missing_signature_gets_401() {
 }
 
 #[tokio::test]
-async fn non_hex_signature_gets_401_malformed() {
-    let signed = signed("whk_1");
-    let not_hex = "z".repeat(64);
-    assert_rejected(
-        request(&[&not_hex], full(signed.body)),
-        StatusCode::UNAUTHORIZED,
-        r#"{"error":"malformed_signature"}"#,
-    )
-    .await;
-}
-
-#[tokio::test]
 async fn non_ascii_signature_header_gets_401_malformed() {
     let signed = signed("whk_1");
     let mut request = request(&[], full(signed.body));
@@ -138,66 +128,6 @@ async fn two_signature_headers_get_401_even_if_one_is_valid() {
         )
         .await;
     }
-}
-
-#[tokio::test]
-async fn signature_of_another_secret_gets_401() {
-    let other = SignedRequest::new(
-        &Secret::from("whsec_other"),
-        &sample(Event::MESSAGE_READ, "whk_1"),
-    );
-    assert_rejected(
-        request(&[&other.signature], full(other.body)),
-        StatusCode::UNAUTHORIZED,
-        r#"{"error":"invalid_signature"}"#,
-    )
-    .await;
-}
-
-#[tokio::test]
-async fn tampered_body_gets_401() {
-    let signed = signed("whk_1");
-    let tampered = String::from_utf8(signed.body)
-        .unwrap()
-        .replace("whk_1", "whk_2");
-    assert_rejected(
-        request(&[&signed.signature], full(tampered)),
-        StatusCode::UNAUTHORIZED,
-        r#"{"error":"invalid_signature"}"#,
-    )
-    .await;
-}
-
-#[tokio::test]
-async fn rejection_never_echoes_the_expected_signature() {
-    let signed = signed("whk_1");
-    let tampered = String::from_utf8(signed.body)
-        .unwrap()
-        .replace("whk_1", "whk_9");
-    let expected = sign(&Secret::from(SECRET), tampered.as_bytes());
-    let (status, headers, text, _) =
-        send(verifier(), request(&[&signed.signature], full(tampered))).await;
-    assert_eq!(status, StatusCode::UNAUTHORIZED);
-    assert!(!text.contains(&expected));
-    assert!(headers
-        .values()
-        .all(|value| value.as_bytes() != expected.as_bytes()));
-}
-
-#[tokio::test]
-async fn stale_timestamp_gets_401_with_a_replay_window() {
-    let at = Utc.with_ymd_and_hms(2024, 1, 15, 10, 30, 0).unwrap();
-    let signed = SignedRequest::new(
-        &Secret::from(SECRET),
-        &sample_at(Event::MESSAGE_READ, "whk_1", at),
-    );
-    let verifier = verifier()
-        .with_timestamp_tolerance(Duration::from_secs(300))
-        .clock(move || at + chrono::Duration::minutes(10));
-    let (status, _, text, recorder) = send(verifier, http_request(&signed)).await;
-    assert_eq!(status, StatusCode::UNAUTHORIZED);
-    assert_eq!(text, r#"{"error":"stale_timestamp"}"#);
-    assert_eq!(recorder.calls(), 0);
 }
 
 #[tokio::test]
@@ -235,15 +165,6 @@ async fn oversized_chunked_body_gets_413_after_reading_at_most_the_limit() {
 }
 
 #[tokio::test]
-async fn body_of_exactly_the_limit_is_accepted() {
-    let signed = signed("whk_1");
-    let verifier = verifier().with_max_body(signed.body.len());
-    let (status, _, _, recorder) = send(verifier, http_request(&signed)).await;
-    assert_eq!(status, StatusCode::OK);
-    assert_eq!(recorder.calls(), 1);
-}
-
-#[tokio::test]
 async fn verified_body_that_is_not_an_envelope_gets_400() {
     for body in [
         &b"not json"[..],
@@ -258,17 +179,6 @@ async fn verified_body_that_is_not_an_envelope_gets_400() {
         )
         .await;
     }
-}
-
-#[tokio::test]
-async fn unknown_event_type_passes_as_unknown() {
-    let signed = SignedRequest::new(&Secret::from(SECRET), &sample("contact.created", "whk_u"));
-    let (status, _, _, recorder) = send(verifier(), http_request(&signed)).await;
-    assert_eq!(status, StatusCode::OK);
-    let envelope = recorder.last().envelope.unwrap();
-    assert!(
-        matches!(envelope.event, Event::Unknown { ref event, .. } if event == "contact.created")
-    );
 }
 
 #[tokio::test]
@@ -288,18 +198,6 @@ async fn pretty_body_signed_over_its_canonical_form_reaches_the_service_as_signe
     );
     assert_eq!(seen.verification.unwrap().form, SignedForm::Canonical);
     assert_eq!(seen.envelope.unwrap().webhook_id, "whk_p");
-}
-
-#[tokio::test]
-async fn rotated_secret_is_accepted_and_reported() {
-    let signed = SignedRequest::new(
-        &Secret::from("whsec_old"),
-        &sample(Event::MESSAGE_READ, "whk_r"),
-    );
-    let verifier = verifier().with_secret("whsec_old");
-    let (status, _, _, recorder) = send(verifier, http_request(&signed)).await;
-    assert_eq!(status, StatusCode::OK);
-    assert_eq!(recorder.last().verification.unwrap().key_index, 1);
 }
 
 #[tokio::test]

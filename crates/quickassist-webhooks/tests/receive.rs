@@ -108,6 +108,23 @@ async fn failed_handler_releases_so_the_retry_is_processed() {
 }
 
 #[tokio::test]
+async fn forged_copy_never_claims_the_delivery() {
+    let receiver = receiver(MemoryStore::new());
+    let calls = AtomicUsize::new(0);
+    let genuine = signed("whk_forged");
+    let mut forged = genuine.clone();
+    forged.signature = "0".repeat(64);
+    let refused = deliver(&receiver, &forged, 200, &calls).await.unwrap_err();
+    assert_eq!(refused.rejection(), Some(Rejection::InvalidSignature));
+    assert_eq!(
+        deliver(&receiver, &genuine, 200, &calls).await,
+        Ok(Outcome::Processed),
+        "the forged copy must not have claimed the genuine delivery's key"
+    );
+    assert_eq!(calls.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test]
 async fn bad_heads_are_refused_before_the_body_is_read() {
     let receiver = receiver(MemoryStore::new()).clone();
     let request = signed("whk_head");
