@@ -5,69 +5,54 @@
 mod common;
 
 use common::{delivery, inbox};
-use metrics_util::{
-    debugging::{DebugValue, DebuggingRecorder},
-    MetricKind,
-};
 use quickassist_webhooks::receive::Intake;
 use quickassist_webhooks_postgres::{
     handler_fn, Worker, INBOX_ATTEMPTS_TOTAL, INBOX_HANDLER_DURATION_SECONDS, INBOX_LAG_SECONDS,
 };
+use quickassist_webhooks_test::metrics::recorded;
 
 #[test]
 fn each_attempt_is_counted_by_outcome_with_the_lag_and_the_handler_duration() {
-    let recorder = DebuggingRecorder::new();
-    let snapshotter = recorder.snapshotter();
-    metrics::with_local_recorder(&recorder, || {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        runtime.block_on(async {
-            let (_server, inbox) = inbox().await;
-            for webhook_id in ["whk_ok", "whk_doomed"] {
-                inbox.store(&delivery(webhook_id)).await.unwrap();
-            }
-            let worker = Worker::new(
-                inbox.clone(),
-                handler_fn(|delivery, _tx| {
-                    let doomed = delivery.envelope.webhook_id == "whk_doomed";
-                    Box::pin(async move {
-                        if doomed {
-                            return Err("the CRM is down".into());
-                        }
-                        Ok(())
-                    })
-                }),
-            )
-            .max_attempts(2)
-            .backoff(std::time::Duration::ZERO, std::time::Duration::ZERO);
-            // Attempt 1 of each, then attempt 2 of the doomed one.
-            assert_eq!(worker.process_batch().await.unwrap(), 2);
-            assert_eq!(worker.process_batch().await.unwrap(), 1);
-        });
+    let ((), metrics) = recorded(async {
+        let (_server, inbox) = inbox().await;
+        for webhook_id in ["whk_ok", "whk_doomed"] {
+            inbox.store(&delivery(webhook_id)).await.unwrap();
+        }
+        let worker = Worker::new(
+            inbox.clone(),
+            handler_fn(|delivery, _tx| {
+                let doomed = delivery.envelope.webhook_id == "whk_doomed";
+                Box::pin(async move {
+                    if doomed {
+                        return Err("the CRM is down".into());
+                    }
+                    Ok(())
+                })
+            }),
+        )
+        .max_attempts(2)
+        .backoff(std::time::Duration::ZERO, std::time::Duration::ZERO);
+        // Attempt 1 of each, then attempt 2 of the doomed one.
+        assert_eq!(worker.process_batch().await.unwrap(), 2);
+        assert_eq!(worker.process_batch().await.unwrap(), 1);
     });
     let mut attempts = Vec::new();
     let mut histograms = Vec::new();
-    for (key, _unit, _description, value) in snapshotter.snapshot().into_vec() {
-        let name = key.key().name().to_owned();
-        let labels: Vec<(String, String)> = key
-            .key()
-            .labels()
-            .map(|label| (label.key().to_owned(), label.value().to_owned()))
-            .collect();
+    for metric in metrics {
         assert!(
-            labels.iter().all(|(_, value)| !value.starts_with("whk_")),
-            "{labels:?}"
+            metric
+                .labels
+                .iter()
+                .all(|(_, value)| !value.starts_with("whk_")),
+            "{metric:?}"
         );
-        match (key.kind(), value) {
-            (MetricKind::Counter, DebugValue::Counter(count)) if name == INBOX_ATTEMPTS_TOTAL => {
-                attempts.push((labels, count));
-            }
-            (MetricKind::Histogram, DebugValue::Histogram(values)) => {
-                histograms.push((name, values.len()));
-            }
-            _ => {}
+        if let Some(count) = metric
+            .counter()
+            .filter(|_| metric.name == INBOX_ATTEMPTS_TOTAL)
+        {
+            attempts.push((metric.labels, count));
+        } else if let Some(len) = metric.histogram_len() {
+            histograms.push((metric.name, len));
         }
     }
     attempts.sort();

@@ -6,6 +6,9 @@
 
 mod clock;
 mod eventually;
+#[cfg(feature = "metrics")]
+#[cfg_attr(docsrs, doc(cfg(feature = "metrics")))]
+pub mod metrics;
 pub mod postgres;
 mod process;
 pub mod redis;

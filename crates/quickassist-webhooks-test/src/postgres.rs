@@ -10,12 +10,12 @@
 
 use std::{
     path::{Path, PathBuf},
-    process::{Child, Command, Stdio},
+    process::{Child, Command, ExitStatus, Stdio},
     sync::atomic::{AtomicUsize, Ordering},
     time::{Duration, Instant},
 };
 
-use crate::process::{free_ports, on_free_ports, wait_until_ready};
+use crate::process::{adopt, free_ports, on_free_ports, ServerProcess};
 
 /// How long the cluster may take to accept connections.
 const READY_WITHIN: Duration = Duration::from_secs(30);
@@ -221,44 +221,7 @@ impl PostgresServer {
         let child = command
             .spawn()
             .map_err(|error| not_installed("postgres", error))?;
-        self.child = Some(child);
-        let ready = self.wait_ready();
-        if ready.is_err() {
-            self.stop();
-        }
-        ready
-    }
-
-    /// Retries `pg_isready` until the server accepts connections, with a deadline.
-    fn wait_ready(&mut self) -> std::io::Result<()> {
-        let pauses = (Duration::from_millis(5), Duration::from_millis(50));
-        let not_ready = "postgres did not accept connections";
-        wait_until_ready(not_ready, READY_WITHIN, pauses, || {
-            let ready = Command::new(self.bindir.join("pg_isready"))
-                .args(["-q", "-h", "127.0.0.1", "-p", &self.port.to_string()])
-                .stdin(Stdio::null())
-                .status()?;
-            if ready.success() {
-                return Ok(true);
-            }
-            // A server that exited will never answer: most likely its port was taken.
-            if let Some(child) = &mut self.child {
-                if let Some(status) = child.try_wait()? {
-                    let log =
-                        std::fs::read_to_string(self.dir.join("server.log")).unwrap_or_default();
-                    let kind = if log.contains("Address already in use") {
-                        std::io::ErrorKind::AddrInUse
-                    } else {
-                        std::io::ErrorKind::Other
-                    };
-                    return Err(std::io::Error::new(
-                        kind,
-                        format!("postgres exited ({status}) on port {}: {log}", self.port),
-                    ));
-                }
-            }
-            Ok(false)
-        })
+        adopt(self, child)
     }
 }
 
@@ -332,4 +295,39 @@ fn unprivileged_user() -> std::io::Result<Option<(u32, u32)>> {
         return Ok(None);
     }
     Ok(Some((id(&["-u", "nobody"])?, id(&["-g", "nobody"])?)))
+}
+
+impl ServerProcess for PostgresServer {
+    const NOT_READY: &'static str = "postgres did not accept connections";
+    const READY_WITHIN: Duration = READY_WITHIN;
+    const PAUSES: (Duration, Duration) = (Duration::from_millis(5), Duration::from_millis(50));
+
+    fn child(&mut self) -> &mut Option<Child> {
+        &mut self.child
+    }
+
+    fn answers(&mut self) -> std::io::Result<bool> {
+        let ready = Command::new(self.bindir.join("pg_isready"))
+            .args(["-q", "-h", "127.0.0.1", "-p", &self.port.to_string()])
+            .stdin(Stdio::null())
+            .status()?;
+        Ok(ready.success())
+    }
+
+    fn exited(&self, status: ExitStatus) -> std::io::Error {
+        let log = std::fs::read_to_string(self.dir.join("server.log")).unwrap_or_default();
+        let kind = if log.contains("Address already in use") {
+            std::io::ErrorKind::AddrInUse
+        } else {
+            std::io::ErrorKind::Other
+        };
+        std::io::Error::new(
+            kind,
+            format!("postgres exited ({status}) on port {}: {log}", self.port),
+        )
+    }
+
+    fn halt(&mut self) {
+        self.stop();
+    }
 }

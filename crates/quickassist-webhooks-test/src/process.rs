@@ -5,12 +5,54 @@
 use std::{
     io,
     net::TcpListener,
+    process::{Child, ExitStatus},
     time::{Duration, Instant},
 };
 
 /// How many fresh ports a server tries when another process takes the free port between the
 /// moment it is found and the moment the server binds it.
 const PORT_ATTEMPTS: usize = 3;
+
+/// A server the kit runs as a child process: how to tell that it answers, what to say when
+/// it exited first, and how to stop it. [`adopt`] drives these.
+pub(crate) trait ServerProcess {
+    /// What the timeout error says: "`NOT_READY` within ...".
+    const NOT_READY: &'static str;
+    /// How long the server may take to answer.
+    const READY_WITHIN: Duration;
+    /// The first and the longest pause between two checks.
+    const PAUSES: (Duration, Duration);
+
+    /// Where the server keeps its child process.
+    fn child(&mut self) -> &mut Option<Child>;
+    /// Whether the server answers yet.
+    fn answers(&mut self) -> io::Result<bool>;
+    /// The error for a server that exited with `status` before it answered.
+    fn exited(&self, status: ExitStatus) -> io::Error;
+    /// Stops the server (after it failed to become ready).
+    fn halt(&mut self);
+}
+
+/// Keeps `child` as `server`'s process and waits until it answers. A server that exits
+/// first (most likely because its port was taken) or never answers is stopped, and the
+/// error returned.
+pub(crate) fn adopt<S: ServerProcess>(server: &mut S, child: Child) -> io::Result<()> {
+    *server.child() = Some(child);
+    let ready = wait_until_ready(S::NOT_READY, S::READY_WITHIN, S::PAUSES, || {
+        if server.answers()? {
+            return Ok(true);
+        }
+        // A server that exited will never answer.
+        match server.child().as_mut().map(Child::try_wait).transpose()? {
+            Some(Some(status)) => Err(server.exited(status)),
+            _ => Ok(false),
+        }
+    });
+    if ready.is_err() {
+        server.halt();
+    }
+    ready
+}
 
 /// `N` distinct free loopback ports (held together while chosen, so they differ).
 pub(crate) fn free_ports<const N: usize>() -> io::Result<[u16; N]> {

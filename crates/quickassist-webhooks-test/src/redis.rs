@@ -6,11 +6,11 @@ use std::{
     io::{Read, Write},
     net::{SocketAddr, TcpStream},
     path::{Path, PathBuf},
-    process::{Child, Command, Stdio},
+    process::{Child, Command, ExitStatus, Stdio},
     time::Duration,
 };
 
-use crate::process::{free_ports, on_free_ports, wait_until_ready};
+use crate::process::{adopt, free_ports, on_free_ports, wait_until_ready, ServerProcess};
 
 /// How long a server may take to answer `PING`, and a cluster to report `cluster_state:ok`.
 const READY_WITHIN: Duration = Duration::from_secs(20);
@@ -111,41 +111,7 @@ impl RedisServer {
                 ),
             )
         })?;
-        self.child = Some(child);
-        let ready = self.wait_ready();
-        if ready.is_err() {
-            self.stop();
-        }
-        ready
-    }
-
-    /// Retries `PING` until `+PONG`, with a deadline and a short backoff between attempts.
-    fn wait_ready(&mut self) -> std::io::Result<()> {
-        let addr = SocketAddr::from(([127, 0, 0, 1], self.port));
-        let pauses = (Duration::from_millis(1), Duration::from_millis(20));
-        wait_until_ready(
-            "redis-server did not answer PING",
-            READY_WITHIN,
-            pauses,
-            || {
-                if ping(addr) {
-                    return Ok(true);
-                }
-                // A server that exited will never answer: most likely its port was taken.
-                if let Some(child) = &mut self.child {
-                    if let Some(status) = child.try_wait()? {
-                        return Err(std::io::Error::new(
-                            std::io::ErrorKind::AddrInUse,
-                            format!(
-                                "redis-server exited ({status}) before answering on port {}",
-                                self.port
-                            ),
-                        ));
-                    }
-                }
-                Ok(false)
-            },
-        )
+        adopt(self, child)
     }
 }
 
@@ -256,5 +222,33 @@ impl Drop for RedisCluster {
     fn drop(&mut self) {
         self.nodes.clear();
         let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+impl ServerProcess for RedisServer {
+    const NOT_READY: &'static str = "redis-server did not answer PING";
+    const READY_WITHIN: Duration = READY_WITHIN;
+    const PAUSES: (Duration, Duration) = (Duration::from_millis(1), Duration::from_millis(20));
+
+    fn child(&mut self) -> &mut Option<Child> {
+        &mut self.child
+    }
+
+    fn answers(&mut self) -> std::io::Result<bool> {
+        Ok(ping(SocketAddr::from(([127, 0, 0, 1], self.port))))
+    }
+
+    fn exited(&self, status: ExitStatus) -> std::io::Error {
+        std::io::Error::new(
+            std::io::ErrorKind::AddrInUse,
+            format!(
+                "redis-server exited ({status}) before answering on port {}",
+                self.port
+            ),
+        )
+    }
+
+    fn halt(&mut self) {
+        self.stop();
     }
 }

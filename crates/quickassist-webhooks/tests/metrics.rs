@@ -5,10 +5,6 @@
 use std::convert::Infallible;
 
 use bytes::Bytes;
-use metrics_util::{
-    debugging::{DebugValue, DebuggingRecorder},
-    CompositeKey, MetricKind,
-};
 use quickassist_webhooks::{
     idempotency::Deduplicator,
     receive::{
@@ -18,6 +14,7 @@ use quickassist_webhooks::{
     testing::{sample, SignedRequest},
     Event, Secret, Verifier,
 };
+use quickassist_webhooks_test::metrics::{recorded, MetricValue};
 
 const SECRET: &str = "whsec_metrics";
 
@@ -36,53 +33,36 @@ async fn deliver(receiver: &Receiver, request: &SignedRequest) {
         .await;
 }
 
-fn labels(key: &CompositeKey) -> Vec<(String, String)> {
-    key.key()
-        .labels()
-        .map(|label| (label.key().to_owned(), label.value().to_owned()))
-        .collect()
-}
-
 #[test]
 fn each_outcome_is_counted_once_with_its_labels_and_no_ids() {
-    let recorder = DebuggingRecorder::new();
-    let snapshotter = recorder.snapshotter();
-    metrics::with_local_recorder(&recorder, || {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
+    let ((), metrics) = recorded(async {
+        let receiver = Receiver::builder(Verifier::new(SECRET))
+            .deduplicator(Deduplicator::memory())
             .build()
             .unwrap();
-        runtime.block_on(async {
-            let receiver = Receiver::builder(Verifier::new(SECRET))
-                .deduplicator(Deduplicator::memory())
-                .build()
-                .unwrap();
-            let genuine = SignedRequest::new(
-                &Secret::from(SECRET),
-                &sample(Event::MESSAGE_READ, "whk_m1"),
-            );
-            let forged = SignedRequest::new(
-                &Secret::from("other"),
-                &sample(Event::MESSAGE_READ, "whk_m2"),
-            );
-            deliver(&receiver, &genuine).await;
-            deliver(&receiver, &genuine).await;
-            deliver(&receiver, &forged).await;
-        });
+        let genuine = SignedRequest::new(
+            &Secret::from(SECRET),
+            &sample(Event::MESSAGE_READ, "whk_m1"),
+        );
+        let forged = SignedRequest::new(
+            &Secret::from("other"),
+            &sample(Event::MESSAGE_READ, "whk_m2"),
+        );
+        deliver(&receiver, &genuine).await;
+        deliver(&receiver, &genuine).await;
+        deliver(&receiver, &forged).await;
     });
 
     let mut counters = Vec::new();
     let mut histograms = Vec::new();
-    for (key, _, _, value) in snapshotter.snapshot().into_vec() {
-        match (key.kind(), value) {
-            (MetricKind::Counter, DebugValue::Counter(count)) => {
-                assert_eq!(key.key().name(), DELIVERIES_TOTAL);
-                counters.push((labels(&key), count));
+    for metric in metrics {
+        match (metric.counter(), metric.histogram_len()) {
+            (Some(count), _) => {
+                assert_eq!(metric.name, DELIVERIES_TOTAL);
+                counters.push((metric.labels, count));
             }
-            (MetricKind::Histogram, DebugValue::Histogram(values)) => {
-                histograms.push((key.key().name().to_owned(), values.len()));
-            }
-            other => panic!("unexpected metric {key:?}: {other:?}"),
+            (_, Some(len)) => histograms.push((metric.name, len)),
+            _ => panic!("unexpected metric {metric:?}"),
         }
     }
     counters.sort();
@@ -119,33 +99,24 @@ fn keys_forgotten_early_are_counted() {
         Claim, IdempotencyKey, IdempotencyStore, MemoryStore, MEMORY_STORE_EARLY_EVICTIONS_TOTAL,
     };
 
-    let recorder = DebuggingRecorder::new();
-    let snapshotter = recorder.snapshotter();
-    metrics::with_local_recorder(&recorder, || {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .build()
-            .unwrap();
-        let store = MemoryStore::with_capacity(1);
-        runtime.block_on(async {
-            for n in 0..3 {
-                let key = IdempotencyKey::new(format!("whk_{n}"));
-                let lease = Duration::from_secs(60);
-                let Claim::New(token) = store.claim(&key, lease).await.unwrap() else {
-                    panic!("a fresh key must be new");
-                };
-                let ttl = Duration::from_secs(3600);
-                assert!(store.complete(&key, token, ttl).await.unwrap());
-            }
-        });
+    let store = MemoryStore::with_capacity(1);
+    let ((), metrics) = recorded(async {
+        for n in 0..3 {
+            let key = IdempotencyKey::new(format!("whk_{n}"));
+            let lease = Duration::from_secs(60);
+            let Claim::New(token) = store.claim(&key, lease).await.unwrap() else {
+                panic!("a fresh key must be new");
+            };
+            let ttl = Duration::from_secs(3600);
+            assert!(store.complete(&key, token, ttl).await.unwrap());
+        }
         // Eviction (and so the listener) runs in the store's pending maintenance.
         assert_eq!(store.early_evictions(), 2);
     });
-    let counted: Vec<_> = snapshotter
-        .snapshot()
-        .into_vec()
-        .into_iter()
-        .filter(|(key, ..)| key.key().name() == MEMORY_STORE_EARLY_EVICTIONS_TOTAL)
-        .map(|(_, _, _, value)| value)
+    let counted: Vec<_> = metrics
+        .iter()
+        .filter(|metric| metric.name == MEMORY_STORE_EARLY_EVICTIONS_TOTAL)
+        .map(|metric| metric.value.clone())
         .collect();
-    assert_eq!(counted, [DebugValue::Counter(2)]);
+    assert_eq!(counted, [MetricValue::Counter(2)]);
 }
