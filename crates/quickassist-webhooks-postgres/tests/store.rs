@@ -59,13 +59,7 @@ async fn an_expired_lease_lets_a_retry_through_and_the_stale_owner_is_refused() 
 #[tokio::test(flavor = "multi_thread")]
 async fn done_keys_expire_with_their_ttl_and_are_purged() {
     let (_server, store) = started().await;
-    let Claim::New(token) = store.claim(&key("ttl"), LEASE).await.unwrap() else {
-        panic!("new")
-    };
-    assert!(store
-        .complete(&key("ttl"), token, Duration::from_millis(50))
-        .await
-        .unwrap());
+    store_suite::claim_and_complete(&store, "ttl", Duration::from_millis(50)).await;
     eventually("the TTL to end", Duration::from_secs(10), async || {
         store.purge_expired().await.unwrap() > 0
     })

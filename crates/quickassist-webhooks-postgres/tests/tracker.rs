@@ -52,20 +52,7 @@ async fn a_late_delivered_is_stale_and_the_row_holds_the_state() {
     .await
     .unwrap();
     assert_eq!(row, ("read".to_owned(), 3, at(5).timestamp_millis()));
-    assert_eq!(
-        tracker
-            .current(SubjectKind::Message, "msg_1")
-            .await
-            .unwrap(),
-        Some(read.state().clone())
-    );
-    assert_eq!(
-        tracker
-            .current(SubjectKind::Template, "msg_1")
-            .await
-            .unwrap(),
-        None
-    );
+    tracker_suite::current_is_kept_per_subject_kind(&tracker, "msg_1", read.state()).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]

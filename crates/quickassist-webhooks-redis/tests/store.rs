@@ -53,24 +53,7 @@ async fn an_expired_lease_lets_a_retry_through_and_the_stale_owner_is_refused() 
 #[tokio::test]
 async fn done_keys_expire_with_their_ttl() {
     let server = RedisServer::start().unwrap();
-    let store = store(&server).await;
-    let Claim::New(token) = store.claim(&key("ttl"), LEASE).await.unwrap() else {
-        panic!("new")
-    };
-    assert!(store
-        .complete(&key("ttl"), token, Duration::from_millis(50))
-        .await
-        .unwrap());
-    eventually(
-        "the TTL to end",
-        Duration::from_secs(10),
-        async || match store.claim(&key("ttl"), LEASE).await.unwrap() {
-            Claim::New(_) => true,
-            Claim::Done => false,
-            Claim::InFlight => panic!("it was done"),
-        },
-    )
-    .await;
+    store_suite::a_done_key_is_new_again_after_its_ttl(&store(&server).await).await;
 }
 
 #[tokio::test]

@@ -56,20 +56,7 @@ async fn a_late_delivered_is_stale_and_the_key_holds_the_state_with_a_ttl() {
     assert!(!tracker.apply(&delivered).await.unwrap().is_applied());
     let ttl: i64 = admin.pttl(&key).await.unwrap();
     assert!((3_500_000..=3_600_000).contains(&ttl), "{ttl}");
-    assert_eq!(
-        tracker
-            .current(SubjectKind::Message, "msg_1")
-            .await
-            .unwrap(),
-        Some(read.state().clone())
-    );
-    assert_eq!(
-        tracker
-            .current(SubjectKind::Template, "msg_1")
-            .await
-            .unwrap(),
-        None
-    );
+    tracker_suite::current_is_kept_per_subject_kind(&tracker, "msg_1", read.state()).await;
 }
 
 #[tokio::test]

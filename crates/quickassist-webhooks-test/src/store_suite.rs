@@ -6,7 +6,7 @@
 //! store answers with a [`StoreError`](quickassist_webhooks::idempotency::StoreError): the
 //! store must be reachable while it runs.
 //!
-//! A store of your own (a toy without expiry; a real one also ends leases and done-TTLs):
+//! A store of your own (a toy in one process; a real one shares its state between replicas):
 //!
 //! ```
 //! use std::{collections::HashMap, sync::{Arc, Mutex}, time::{Duration, Instant}};
@@ -16,7 +16,7 @@
 //!
 //! #[derive(Debug, Default)]
 //! struct MyStore {
-//!     /// key → (`Some(token)` while in flight, `None` once done; when the lease ends)
+//!     /// key → (`Some(token)` while in flight, `None` once done; when the lease or TTL ends)
 //!     rows: Mutex<HashMap<IdempotencyKey, (Option<ClaimToken>, Instant)>>,
 //! }
 //!
@@ -24,7 +24,7 @@
 //!     fn claim<'a>(&'a self, key: &'a IdempotencyKey, lease: Duration) -> StoreFuture<'a, Claim> {
 //!         let mut rows = self.rows.lock().unwrap();
 //!         let claim = match rows.get(key) {
-//!             Some((None, _)) => Claim::Done,
+//!             Some((None, until)) if *until > Instant::now() => Claim::Done,
 //!             Some((Some(_), until)) if *until > Instant::now() => Claim::InFlight,
 //!             _ => {
 //!                 let token = ClaimToken::random();
@@ -39,12 +39,12 @@
 //!         &'a self,
 //!         key: &'a IdempotencyKey,
 //!         token: ClaimToken,
-//!         _ttl: Duration,
+//!         ttl: Duration,
 //!     ) -> StoreFuture<'a, bool> {
 //!         let mut rows = self.rows.lock().unwrap();
 //!         let owned = matches!(rows.get(key), Some((Some(owner), _)) if *owner == token);
 //!         if owned {
-//!             rows.insert(*key, (None, Instant::now()));
+//!             rows.insert(*key, (None, Instant::now() + ttl));
 //!         }
 //!         Box::pin(std::future::ready(Ok(owned)))
 //!     }
@@ -122,6 +122,41 @@ pub async fn check_all(store: Arc<dyn IdempotencyStore>) {
     claim_complete_release_follow_the_state_machine(&*store).await;
     simultaneous_claims_yield_one_new(&[Arc::clone(&store)], 64).await;
     an_expired_lease_lets_a_retry_through_and_the_stale_owner_is_refused(&*store).await;
+    a_done_key_is_new_again_after_its_ttl(&*store).await;
+}
+
+/// Claims the key `name` (it must be new) and completes it with the done-TTL `ttl`.
+///
+/// # Panics
+///
+/// If the key is not new, the completion is refused, or the store errs.
+pub async fn claim_and_complete(store: &dyn IdempotencyStore, name: &str, ttl: Duration) {
+    let Claim::New(token) = claim(store, name, LEASE).await else {
+        panic!("{name} must be new");
+    };
+    assert!(
+        store
+            .complete(&key(name), token, ttl)
+            .await
+            .expect("an answer"),
+        "the owner's completion of {name} must be accepted"
+    );
+}
+
+/// A key completed with a short done-TTL is a duplicate until the store expires it (polled
+/// with a deadline, the expiry being the store's), then new again.
+pub async fn a_done_key_is_new_again_after_its_ttl(store: &dyn IdempotencyStore) {
+    claim_and_complete(store, "ttl", Duration::from_millis(50)).await;
+    eventually(
+        "the done-TTL to end",
+        Duration::from_secs(10),
+        async || match claim(store, "ttl", LEASE).await {
+            Claim::New(_) => true,
+            Claim::Done => false,
+            Claim::InFlight => panic!("the key was done, not in flight"),
+        },
+    )
+    .await;
 }
 
 /// `claims` simultaneous claims of one key, spread over `stores` (connections): exactly one

@@ -207,6 +207,30 @@ pub async fn names_tie_break_byte_by_byte(tracker: &dyn StatusTracker) {
     }
 }
 
+/// `current` answers the state of message `id` (`expected`) and nothing for a template of
+/// the same id: subjects of the two kinds never share a state.
+pub async fn current_is_kept_per_subject_kind(
+    tracker: &dyn StatusTracker,
+    id: &str,
+    expected: &State,
+) {
+    assert_eq!(
+        tracker
+            .current(SubjectKind::Message, id)
+            .await
+            .expect("an answer"),
+        Some(expected.clone())
+    );
+    assert_eq!(
+        tracker
+            .current(SubjectKind::Template, id)
+            .await
+            .expect("an answer"),
+        None,
+        "a template never shares message {id}'s state"
+    );
+}
+
 /// Envelopes carry their updates (a template's too, others none), and an applied update
 /// names the state it replaced.
 pub async fn envelopes_are_read_and_applied_updates_name_the_previous_state(
