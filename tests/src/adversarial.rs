@@ -74,6 +74,18 @@ fn head(target: &Target, extra_headers: &str, length: usize) -> String {
     )
 }
 
+/// `delivery` as one raw request: the head with its signature, then its body.
+fn signed_request(target: &Target, delivery: &SignedRequest) -> Vec<u8> {
+    let mut request = head(
+        target,
+        &format!("x-webhook-signature: {}\r\n", delivery.signature),
+        delivery.body.len(),
+    )
+    .into_bytes();
+    request.extend_from_slice(&delivery.body);
+    request
+}
+
 async fn send_raw(target: &Target, request: &[u8]) -> u16 {
     let mut stream = TcpStream::connect(target.addr).await.expect("connect");
     stream.write_all(request).await.expect("write");
@@ -83,13 +95,7 @@ async fn send_raw(target: &Target, request: &[u8]) -> u16 {
 /// Two pipelined requests on one connection: both answered, in order.
 pub async fn pipelined_requests_are_answered_in_order(target: &Target) {
     let delivery = signed("whk_pipelined");
-    let mut request = head(
-        target,
-        &format!("x-webhook-signature: {}\r\n", delivery.signature),
-        delivery.body.len(),
-    )
-    .into_bytes();
-    request.extend_from_slice(&delivery.body);
+    let request = signed_request(target, &delivery);
     let twice = [request.clone(), request].concat();
     let mut stream = TcpStream::connect(target.addr).await.expect("connect");
     stream.write_all(&twice).await.expect("write");
@@ -169,13 +175,7 @@ pub async fn hostile_json_gets_a_clear_answer(target: &Target) {
     ];
     for body in bodies {
         let signed = SignedRequest::raw(&Secret::from(SECRET), body.clone());
-        let mut request = head(
-            target,
-            &format!("x-webhook-signature: {}\r\n", signed.signature),
-            body.len(),
-        )
-        .into_bytes();
-        request.extend_from_slice(&body);
+        let request = signed_request(target, &signed);
         assert_eq!(send_raw(target, &request).await, 400);
         let mut forged = head(
             target,
@@ -189,13 +189,7 @@ pub async fn hostile_json_gets_a_clear_answer(target: &Target) {
     assert!(target.sink.processed().is_empty());
     // Still serving.
     let delivery = signed("whk_after_hostile");
-    let mut request = head(
-        target,
-        &format!("x-webhook-signature: {}\r\n", delivery.signature),
-        delivery.body.len(),
-    )
-    .into_bytes();
-    request.extend_from_slice(&delivery.body);
+    let request = signed_request(target, &delivery);
     assert_eq!(send_raw(target, &request).await, 200);
 }
 
@@ -214,13 +208,7 @@ pub async fn simultaneous_oversized_bodies_are_all_refused(target: &Target) {
         assert_eq!(status.expect("upload task"), 413);
     }
     let delivery = signed("whk_after_uploads");
-    let mut request = head(
-        target,
-        &format!("x-webhook-signature: {}\r\n", delivery.signature),
-        delivery.body.len(),
-    )
-    .into_bytes();
-    request.extend_from_slice(&delivery.body);
+    let request = signed_request(target, &delivery);
     assert_eq!(send_raw(target, &request).await, 200);
 }
 
@@ -245,13 +233,7 @@ pub async fn trickling_body_is_cut_off(target: &Target, body_timeout: Duration) 
         .expect("write a little");
     // While this client stalls, others are served.
     let other = signed("whk_meanwhile");
-    let mut meanwhile = head(
-        target,
-        &format!("x-webhook-signature: {}\r\n", other.signature),
-        other.body.len(),
-    )
-    .into_bytes();
-    meanwhile.extend_from_slice(&other.body);
+    let meanwhile = signed_request(target, &other);
     assert_eq!(send_raw(target, &meanwhile).await, 200);
     // The stalled one is answered once the timeout passes (well within 10 timeouts).
     let answered = tokio::time::timeout(body_timeout * 10, read_responses(&mut stream, 1))

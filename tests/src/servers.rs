@@ -27,6 +27,34 @@ pub fn receiver(body_timeout: Duration) -> Receiver {
         .expect("a valid configuration")
 }
 
+/// Runs an actix-web `HttpServer` of `factory` with [`ACTIX_WORKERS`] workers on a free
+/// loopback port, in the background; evaluates to its address. (A macro: `HttpServer::new`'s
+/// bounds on the factory are not worth restating.)
+macro_rules! serve_actix {
+    ($factory:expr) => {{
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
+        let addr = listener.local_addr().expect("a bound address");
+        let server = actix_web::HttpServer::new($factory)
+            .workers(ACTIX_WORKERS)
+            .disable_signals()
+            .listen(listener)
+            .expect("the listener is usable")
+            .run();
+        tokio::spawn(server);
+        addr
+    }};
+}
+
+/// Serves `app` on a free loopback port in the background; returns its address.
+async fn serve_axum(app: axum::Router) -> std::net::SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind a loopback port");
+    let addr = listener.local_addr().expect("a bound address");
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    addr
+}
+
 /// Workers of the actix-web server: several, so that de-duplication across workers is
 /// exercised by every scenario.
 pub const ACTIX_WORKERS: usize = 4;
@@ -62,11 +90,7 @@ pub async fn start_axum_at(route: &str, receiver: Receiver, sink: Arc<RecordingS
     let app = Router::new()
         .route(route, post(handle).route_layer(WebhookLayer::new(receiver)))
         .layer(Extension(Arc::clone(&sink)));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind a loopback port");
-    let addr = listener.local_addr().expect("a bound address");
-    tokio::spawn(async move { axum::serve(listener, app).await });
+    let addr = serve_axum(app).await;
     Target { addr, sink }
 }
 
@@ -86,7 +110,7 @@ pub fn start_actix(receiver: Receiver, sink: Arc<RecordingSink>) -> Target {
 ///
 /// When no loopback port can be bound.
 pub fn start_actix_at(route: &str, receiver: Receiver, sink: Arc<RecordingSink>) -> Target {
-    use actix_web::{web, App, HttpResponse, HttpServer};
+    use actix_web::{web, App, HttpResponse};
     use quickassist_webhooks_actix::{Webhook, WebhookMiddleware};
 
     async fn handle(sink: web::Data<RecordingSink>, Webhook(envelope): Webhook) -> HttpResponse {
@@ -96,24 +120,16 @@ pub fn start_actix_at(route: &str, receiver: Receiver, sink: Arc<RecordingSink>)
         }
     }
 
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
-    let addr = listener.local_addr().expect("a bound address");
     let webhooks = WebhookMiddleware::new(receiver);
     let data = web::Data::from(Arc::clone(&sink));
     let route = route.to_owned();
-    let server = HttpServer::new(move || {
+    let addr = serve_actix!(move || {
         App::new().app_data(data.clone()).service(
             web::resource(route.as_str())
                 .wrap(webhooks.clone())
                 .route(web::post().to(handle)),
         )
-    })
-    .workers(ACTIX_WORKERS)
-    .disable_signals()
-    .listen(listener)
-    .expect("the listener is usable")
-    .run();
-    tokio::spawn(server);
+    });
     Target { addr, sink }
 }
 
@@ -128,11 +144,7 @@ pub async fn start_axum_intake_at(route: &str, intake: IntakeReceiver) -> Target
     use quickassist_webhooks_tower::IntakeService;
 
     let app = Router::new().route(route, post_service(IntakeService::new(intake)));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind a loopback port");
-    let addr = listener.local_addr().expect("a bound address");
-    tokio::spawn(async move { axum::serve(listener, app).await });
+    let addr = serve_axum(app).await;
     Target {
         addr,
         sink: Arc::default(),
@@ -146,19 +158,11 @@ pub async fn start_axum_intake_at(route: &str, intake: IntakeReceiver) -> Target
 ///
 /// When no loopback port can be bound.
 pub fn start_actix_intake_at(route: &str, intake: IntakeReceiver) -> Target {
-    use actix_web::{App, HttpServer};
+    use actix_web::App;
     use quickassist_webhooks_actix::intake_route;
 
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
-    let addr = listener.local_addr().expect("a bound address");
     let route = route.to_owned();
-    let server = HttpServer::new(move || App::new().route(&route, intake_route(intake.clone())))
-        .workers(ACTIX_WORKERS)
-        .disable_signals()
-        .listen(listener)
-        .expect("the listener is usable")
-        .run();
-    tokio::spawn(server);
+    let addr = serve_actix!(move || App::new().route(&route, intake_route(intake.clone())));
     Target {
         addr,
         sink: Arc::default(),
