@@ -9,6 +9,9 @@ mod body;
 mod extract;
 mod future;
 mod intake;
+#[cfg(feature = "lambda")]
+#[cfg_attr(docsrs, doc(cfg(feature = "lambda")))]
+pub mod lambda;
 mod layer;
 mod response;
 #[cfg(feature = "serve")]

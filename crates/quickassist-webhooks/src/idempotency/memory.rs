@@ -389,6 +389,10 @@ impl IdempotencyStore for MemoryStore {
         let owner = self.release_now(key, token);
         Box::pin(std::future::ready(Ok(owner)))
     }
+
+    fn is_process_local(&self) -> bool {
+        true
+    }
 }
 
 /// Builds a [`MemoryStore`]: its size (in keys or in bytes) and, for tests, its clock.

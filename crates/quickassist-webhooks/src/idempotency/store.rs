@@ -132,6 +132,24 @@ pub trait IdempotencyStore: Send + Sync + fmt::Debug + 'static {
     ///
     /// [`StoreError`] when the backend cannot answer.
     fn release<'a>(&'a self, key: &'a IdempotencyKey, token: ClaimToken) -> StoreFuture<'a, bool>;
+
+    /// Whether claims live only inside this process, as in [`MemoryStore`](super::MemoryStore):
+    /// other replicas, and other instances of a serverless function, each keep their own and
+    /// do not see them. `false` (the default) for stores that share claims (Redis,
+    /// PostgreSQL).
+    ///
+    /// A [`Receiver`](crate::receive::Receiver) built with a process-local store on a
+    /// serverless runtime logs a warning (see
+    /// [`ReceiverBuilder::allow_process_local_store`](crate::receive::ReceiverBuilder::allow_process_local_store)).
+    ///
+    /// ```
+    /// use quickassist_webhooks::idempotency::{IdempotencyStore, MemoryStore};
+    ///
+    /// assert!(MemoryStore::new().is_process_local());
+    /// ```
+    fn is_process_local(&self) -> bool {
+        false
+    }
 }
 
 macro_rules! forward_store {
@@ -150,6 +168,9 @@ macro_rules! forward_store {
             }
             fn release<'a>(&'a self, key: &'a IdempotencyKey, token: ClaimToken) -> StoreFuture<'a, bool> {
                 (**self).release(key, token)
+            }
+            fn is_process_local(&self) -> bool {
+                (**self).is_process_local()
             }
         }
     )*};

@@ -2,7 +2,7 @@
 
 use std::{fmt, sync::Arc, time::Duration};
 
-use super::{body::BodyLimits, BodyBudget, Intake, IntakeReceiver};
+use super::{body::BodyLimits, serverless, BodyBudget, Intake, IntakeReceiver};
 use crate::{
     accounts::{AccountId, Accounts},
     idempotency::{ConfigError, Deduplicator, IdempotencyStore, DEFAULT_DONE_TTL},
@@ -72,6 +72,7 @@ impl Receiver {
             accounts: None,
             dedup: Dedup::Default,
             body: BodyLimits::new(),
+            process_local_allowed: false,
         }
     }
 
@@ -220,6 +221,7 @@ pub struct ReceiverBuilder {
     accounts: Option<Accounts>,
     dedup: Dedup,
     body: BodyLimits,
+    process_local_allowed: bool,
 }
 
 #[derive(Debug)]
@@ -250,6 +252,32 @@ impl ReceiverBuilder {
     /// Turns de-duplication off: every verified delivery reaches the handler.
     pub fn without_deduplication(mut self) -> Self {
         self.dedup = Dedup::Off;
+        self
+    }
+
+    /// Says that de-duplicating in a process-local store (the in-memory one, the default) is
+    /// deliberate on a serverless runtime.
+    ///
+    /// On AWS Lambda (detected from `AWS_LAMBDA_FUNCTION_NAME` or `AWS_LAMBDA_RUNTIME_API`)
+    /// each concurrent instance of a function has its own memory, so an in-memory store
+    /// de-duplicates only the retries that reach the same instance: [`build`](Self::build)
+    /// logs a warning saying so, unless this was called. Share the claims in Redis
+    /// (`quickassist-webhooks-redis`), or store deliveries in the PostgreSQL intake
+    /// ([`build_intake`](Self::build_intake)), instead.
+    ///
+    /// ```
+    /// use quickassist_webhooks::{receive::Receiver, Verifier};
+    ///
+    /// // A function whose handler is idempotent by itself: per-instance de-duplication is
+    /// // only a saving, and no warning is wanted.
+    /// let receiver = Receiver::builder(Verifier::new("whsec_example"))
+    ///     .allow_process_local_store()
+    ///     .build()?;
+    /// assert!(receiver.deduplicator().is_some_and(|dedup| dedup.store().is_process_local()));
+    /// # Ok::<_, quickassist_webhooks::idempotency::ConfigError>(())
+    /// ```
+    pub fn allow_process_local_store(mut self) -> Self {
+        self.process_local_allowed = true;
         self
     }
 
@@ -338,6 +366,13 @@ impl ReceiverBuilder {
             Dedup::Custom(dedup) => Some(dedup),
             Dedup::Default => Some(process_default()?),
         };
+        if !self.process_local_allowed {
+            if let Some(warning) = dedup.as_ref().and_then(|dedup| {
+                serverless::process_local_warning(dedup.store(), |name| std::env::var_os(name))
+            }) {
+                tracing::warn!("{warning}");
+            }
+        }
         Self::finish(self.verifier, self.accounts, dedup, self.body)
     }
 

@@ -75,6 +75,7 @@ mod head;
 mod intake;
 mod intake_receiver;
 mod observe;
+mod serverless;
 
 pub mod integration {
     //! What only an integration (a framework adapter) needs to drive the pipeline: the
