@@ -405,3 +405,12 @@ fn deduplicator_and_its_futures_are_send_and_sync() {
     let envelope = Envelope::new(std::rc::Rc::new(()), chrono::Utc::now(), "whk");
     send(dedup.admit(&envelope));
 }
+
+#[test]
+fn only_the_memory_store_is_process_local() {
+    // What decides the serverless warning: a store that shares its claims, the trait's
+    // default, is not process-local; the in-memory one is, through an `Arc` too.
+    assert!(!DownStore::default().is_process_local());
+    assert!(Arc::new(MemoryStore::new()).is_process_local());
+    assert!(Deduplicator::memory().store().is_process_local());
+}

@@ -368,7 +368,9 @@ impl ReceiverBuilder {
         };
         if !self.process_local_allowed {
             if let Some(warning) = dedup.as_ref().and_then(|dedup| {
-                serverless::process_local_warning(dedup.store(), |name| std::env::var_os(name))
+                serverless::process_local_warning(dedup.store().is_process_local(), |name| {
+                    std::env::var_os(name)
+                })
             }) {
                 tracing::warn!("{warning}");
             }

@@ -3,21 +3,20 @@
 
 use std::ffi::OsString;
 
-use crate::idempotency::IdempotencyStore;
-
 /// The serverless runtime the environment (read through `var`) names, if any.
 fn runtime(var: impl Fn(&str) -> Option<OsString>) -> Option<&'static str> {
     let set = |name| var(name).is_some_and(|value| !value.is_empty());
     (set("AWS_LAMBDA_FUNCTION_NAME") || set("AWS_LAMBDA_RUNTIME_API")).then_some("AWS Lambda")
 }
 
-/// The warning a receiver de-duplicating in `store` logs when the environment is a
-/// serverless runtime and the store keeps its claims inside this process.
+/// The warning a receiver logs when the environment is a serverless runtime and its store
+/// keeps its claims inside this process (`process_local`, see
+/// [`IdempotencyStore::is_process_local`](crate::idempotency::IdempotencyStore::is_process_local)).
 pub(super) fn process_local_warning(
-    store: &dyn IdempotencyStore,
+    process_local: bool,
     var: impl Fn(&str) -> Option<OsString>,
 ) -> Option<String> {
-    if !store.is_process_local() {
+    if !process_local {
         return None;
     }
     let runtime = runtime(var)?;
@@ -30,14 +29,11 @@ pub(super) fn process_local_warning(
     ))
 }
 
-#[cfg(all(test, feature = "memory-store"))]
+#[cfg(test)]
 mod tests {
-    use std::{ffi::OsString, time::Duration};
+    use std::ffi::OsString;
 
     use super::process_local_warning;
-    use crate::idempotency::{
-        Claim, ClaimToken, IdempotencyKey, IdempotencyStore, MemoryStore, StoreFuture,
-    };
 
     fn lambda(name: &str) -> Option<OsString> {
         (name == "AWS_LAMBDA_FUNCTION_NAME").then(|| "receiver".into())
@@ -51,40 +47,18 @@ mod tests {
         (name == "HOME").then(|| "/root".into())
     }
 
-    /// A store that shares its claims (as Redis does): never warned about.
-    #[derive(Debug)]
-    struct Shared;
-
-    impl IdempotencyStore for Shared {
-        fn claim<'a>(&'a self, _: &'a IdempotencyKey, _: Duration) -> StoreFuture<'a, Claim> {
-            Box::pin(async { Ok(Claim::New(ClaimToken::new(1))) })
-        }
-        fn complete<'a>(
-            &'a self,
-            _: &'a IdempotencyKey,
-            _: ClaimToken,
-            _: Duration,
-        ) -> StoreFuture<'a, bool> {
-            Box::pin(async { Ok(true) })
-        }
-        fn release<'a>(&'a self, _: &'a IdempotencyKey, _: ClaimToken) -> StoreFuture<'a, bool> {
-            Box::pin(async { Ok(true) })
-        }
-    }
-
     #[test]
-    fn the_memory_store_on_lambda_is_warned_about() {
-        let warning = process_local_warning(&MemoryStore::new(), lambda).expect("a warning");
+    fn a_process_local_store_on_lambda_is_warned_about() {
+        let warning = process_local_warning(true, lambda).expect("a warning");
         assert!(warning.contains("AWS Lambda"), "{warning}");
         assert!(warning.contains("allow_process_local_store"), "{warning}");
         // The runtime API alone (as cargo-lambda's emulator sets it) is Lambda too.
-        assert!(process_local_warning(&MemoryStore::new(), emulated).is_some());
+        assert!(process_local_warning(true, emulated).is_some());
     }
 
     #[test]
     fn a_server_or_a_shared_store_is_not_warned_about() {
-        assert_eq!(process_local_warning(&MemoryStore::new(), server), None);
-        assert_eq!(process_local_warning(&Shared, lambda), None);
-        assert!(!Shared.is_process_local());
+        assert_eq!(process_local_warning(true, server), None);
+        assert_eq!(process_local_warning(false, lambda), None);
     }
 }
