@@ -157,6 +157,37 @@ impl ReceiverConfig {
         })
     }
 
+    /// A receiver builder for this configuration without a de-duplication store: the
+    /// secret, the replay window and the body budget. What the intake mode builds on
+    /// ([`ReceiverBuilder::build_intake`]), where the inbox de-duplicates.
+    ///
+    /// ```
+    /// use quickassist_examples::ReceiverConfig;
+    ///
+    /// let config = ReceiverConfig::from_lookup(|name| match name {
+    ///     "QUICKASSIST_WEBHOOK_SECRET" => Some("whsec_example".into()),
+    ///     "REPLAY_WINDOW" => Some("600".into()),
+    ///     _ => None,
+    /// })?;
+    /// let receiver = config.builder_without_store().build()?;
+    /// assert_eq!(receiver.verifier().timestamp_tolerance(), Some(std::time::Duration::from_secs(600)));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn builder_without_store(&self) -> ReceiverBuilder {
+        let verifier = match self.replay_window {
+            None => Verifier::new(self.secret.clone()),
+            Some(Duration::ZERO) => {
+                Verifier::new(self.secret.clone()).without_timestamp_tolerance()
+            }
+            Some(window) => Verifier::new(self.secret.clone()).with_timestamp_tolerance(window),
+        };
+        let builder = Receiver::builder(verifier);
+        match self.body_budget {
+            Some(bytes) => builder.body_budget(bytes),
+            None => builder,
+        }
+    }
+
     /// A receiver builder for this configuration: the secret, the replay window, and the
     /// de-duplication store (`REDIS_URL`'s, or in memory) with the done-TTL.
     ///
@@ -181,22 +212,13 @@ impl ReceiverConfig {
     /// # }).unwrap();
     /// ```
     pub async fn receiver_builder(&self) -> Result<ReceiverBuilder, ConfigError> {
-        let verifier = match self.replay_window {
-            None => Verifier::new(self.secret.clone()),
-            Some(Duration::ZERO) => {
-                Verifier::new(self.secret.clone()).without_timestamp_tolerance()
-            }
-            Some(window) => Verifier::new(self.secret.clone()).with_timestamp_tolerance(window),
-        };
         let dedup = match self.redis_store().await? {
             Some(store) => Deduplicator::new(store),
             None => Deduplicator::memory(),
         };
-        let builder = Receiver::builder(verifier).deduplicator(dedup.with_done_ttl(self.done_ttl));
-        Ok(match self.body_budget {
-            Some(bytes) => builder.body_budget(bytes),
-            None => builder,
-        })
+        Ok(self
+            .builder_without_store()
+            .deduplicator(dedup.with_done_ttl(self.done_ttl)))
     }
 
     /// `host:port`, to bind.

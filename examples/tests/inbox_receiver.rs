@@ -4,9 +4,10 @@
 // Test plumbing outside `#[test]` functions may unwrap: a failure is a test failure.
 #![allow(clippy::unwrap_used)]
 
+mod common;
+
 use std::{
-    io::{BufRead, BufReader, Read, Write},
-    net::TcpStream,
+    io::{BufRead, BufReader},
     path::PathBuf,
     process::{Command, Stdio},
     sync::mpsc,
@@ -23,33 +24,12 @@ use quickassist_webhooks_test::postgres::{PostgresServer, PASSWORD};
 const SECRET: &str = "whsec_inbox_binary";
 
 fn example() -> PathBuf {
-    let exe = std::env::current_exe().expect("the test's own path");
-    let dir = exe.parent().and_then(|deps| deps.parent()).unwrap();
-    let path = dir.join("examples").join("inbox_receiver");
-    assert!(path.exists(), "{} not built", path.display());
-    path
+    common::example("inbox_receiver")
 }
 
 /// POSTs `body` with `signature`; returns the status code.
 fn post(addr: &str, body: &[u8], signature: &str) -> u16 {
-    let mut stream = TcpStream::connect(addr).unwrap();
-    stream
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .unwrap();
-    let head = format!(
-        "POST /webhooks/thequickassist HTTP/1.1\r\nhost: {addr}\r\ncontent-type: application/json\r\n\
-         x-webhook-signature: {signature}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
-        body.len()
-    );
-    stream.write_all(head.as_bytes()).unwrap();
-    stream.write_all(body).unwrap();
-    let mut response = String::new();
-    stream.read_to_string(&mut response).unwrap();
-    response
-        .split(' ')
-        .nth(1)
-        .and_then(|code| code.parse().ok())
-        .unwrap()
+    common::post(addr, "/webhooks/thequickassist", body, signature).status
 }
 
 #[test]

@@ -7,6 +7,8 @@
 // Test plumbing outside `#[test]` functions may unwrap: a failure is a test failure.
 #![allow(clippy::unwrap_used)]
 
+mod common;
+
 use std::{
     io::{BufRead, BufReader, Read, Write},
     net::TcpStream,
@@ -22,22 +24,9 @@ use quickassist_webhooks::{
     Event, Secret,
 };
 
-const SECRET: &str = "whsec_binary_tests";
+use common::example;
 
-fn example(name: &str) -> PathBuf {
-    let exe = std::env::current_exe().expect("the test's own path");
-    let dir = exe
-        .parent()
-        .and_then(|deps| deps.parent())
-        .expect("target/<profile>/deps");
-    let path = dir.join("examples").join(name);
-    assert!(
-        path.exists(),
-        "{} not built: run `cargo test -p quickassist-examples`",
-        path.display()
-    );
-    path
-}
+const SECRET: &str = "whsec_binary_tests";
 
 /// Both receivers, always: a missing binary fails in [`example`] rather than shrinking the
 /// list and letting a test pass on one receiver or none.
@@ -132,26 +121,9 @@ fn start_reading(name: &str, env: &[(&str, &str)], read_stdout: bool) -> Receive
     }
 }
 
-/// POSTs `body` with `signature` over a raw HTTP/1.1 connection; returns the status code.
+/// POSTs `body` with `signature` to the receiver at `addr`; returns the status code.
 fn post(addr: &str, body: &[u8], signature: &str) -> u16 {
-    let mut stream = TcpStream::connect(addr).expect("connect");
-    stream
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .unwrap();
-    let head = format!(
-        "POST /webhooks/thequickassist HTTP/1.1\r\nhost: {addr}\r\ncontent-type: application/json\r\n\
-         x-webhook-signature: {signature}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
-        body.len()
-    );
-    stream.write_all(head.as_bytes()).unwrap();
-    stream.write_all(body).unwrap();
-    let mut response = String::new();
-    stream.read_to_string(&mut response).unwrap();
-    response
-        .split(' ')
-        .nth(1)
-        .and_then(|code| code.parse().ok())
-        .expect("a status line")
+    common::post(addr, "/webhooks/thequickassist", body, signature).status
 }
 
 #[test]
