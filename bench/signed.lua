@@ -4,7 +4,9 @@
 -- "<hex signature> <compact JSON body>", as written by `bench_server dump`. Requests are
 -- formatted once at start-up so the script costs wrk nothing per request.
 
-local path = "/webhooks/thequickassist"
+-- WEBHOOK_PATH: where to POST (default the receivers' path; bench/lambda.sh uses the emulator's
+-- Function URL path).
+local path = os.getenv("WEBHOOK_PATH") or "/webhooks/thequickassist"
 local requests = {}
 local count = 0
 local next_index = 1
