@@ -213,3 +213,26 @@ async fn purge_deletes_only_processed_deliveries_older_than_the_age() {
     left.sort_unstable();
     assert_eq!(left, ["whk_dead", "whk_waiting"]);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn lag_shows_the_due_deliveries_per_account() {
+    let (server, _inbox) = inbox_with_three().await;
+    let url = server.url();
+    let lag = tokio::task::spawn_blocking(move || inbox_command(&url, &["lag"]))
+        .await
+        .unwrap();
+    assert!(lag.status.success(), "{}", stderr(&lag));
+    let out = stdout(&lag);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines[0], "ACCOUNT\tDUE\tOLDEST_DUE_AGE_S\tOLDEST_DUE_SINCE");
+    // Only whk_waiting is due (one dead, one processed), stored without an account.
+    assert_eq!(lines.len(), 2, "{out}");
+    let fields: Vec<&str> = lines[1].split('\t').collect();
+    assert_eq!(fields[..2], ["-", "1"], "{out}");
+    let age: f64 = fields[2].parse().unwrap();
+    assert!((0.0..60.0).contains(&age), "{out}");
+    assert!(
+        fields[3].parse::<chrono::DateTime<chrono::Utc>>().is_ok(),
+        "{out}"
+    );
+}

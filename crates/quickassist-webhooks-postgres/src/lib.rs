@@ -4,6 +4,7 @@
 #![warn(unreachable_pub)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+mod claim;
 mod delivery;
 mod error;
 mod handler;
@@ -21,7 +22,7 @@ pub use error::Error;
 pub use handler::{handler_fn, Handler, HandlerError, HandlerFuture};
 pub use inbox::{Inbox, CHANNEL, DEFAULT_ACQUIRE_TIMEOUT, DEFAULT_MAX_CONNECTIONS};
 pub use observe::{INBOX_ATTEMPTS_TOTAL, INBOX_HANDLER_DURATION_SECONDS, INBOX_LAG_SECONDS};
-pub use ops::{InboxStatus, Listed, Selection};
+pub use ops::{AccountLag, InboxStatus, Listed, Selection};
 pub use store::{PostgresStore, DEFAULT_STORE_TIMEOUT};
 pub use tracker::PostgresStatusTracker;
 pub use url::redact_url;

@@ -1,5 +1,5 @@
 //! Operations on the inbox: listing, retrying dead deliveries, replaying processed ones,
-//! and retention.
+//! retention, and how far behind each account's deliveries are.
 
 use std::time::Duration;
 
@@ -111,6 +111,37 @@ struct Row {
     received_at: DateTime<Utc>,
     processed_at: Option<DateTime<Utc>>,
     last_error: Option<String>,
+}
+
+/// One account's deliveries that are due (pending, their next attempt time passed), as
+/// [`Inbox::lag`] shows them.
+///
+/// ```no_run
+/// # async fn demo(inbox: quickassist_webhooks_postgres::Inbox) -> Result<(), quickassist_webhooks_postgres::Error> {
+/// for lag in inbox.lag().await? {
+///     println!("{}: {} due, the oldest for {:?}", lag.account.as_deref().unwrap_or("-"), lag.due, lag.oldest_due_age);
+/// }
+/// # Ok(()) }
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct AccountLag {
+    /// The account (`None` for a receiver of one secret).
+    pub account: Option<String>,
+    /// How many of its deliveries are due.
+    pub due: u64,
+    /// When the one due longest became due (received, or its retry's time came).
+    pub oldest_due_since: DateTime<Utc>,
+    /// How long that one has waited since, by the database's clock.
+    pub oldest_due_age: Duration,
+}
+
+#[derive(FromRow)]
+struct LagRow {
+    account: String,
+    due: i64,
+    oldest: DateTime<Utc>,
+    age_millis: i64,
 }
 
 /// `WHERE` for a selection; binds `$1` (ids) or `$1`, `$2` (range) after `status = $0`.
@@ -227,6 +258,43 @@ impl Inbox {
             let _ = notify(self.pool()).await;
         }
         Ok(requeued)
+    }
+
+    /// Each account's due deliveries: how many, and how long the oldest has waited, the
+    /// account waiting longest first. A worker that keeps up shows ages near zero; one
+    /// account's growing age while others stay low is that account falling behind.
+    ///
+    /// One query over the pending rows (the `next_attempt_at` index of pending rows).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Database`] when the query fails.
+    ///
+    /// ```no_run
+    /// # async fn demo(inbox: quickassist_webhooks_postgres::Inbox) -> Result<(), quickassist_webhooks_postgres::Error> {
+    /// let behind = inbox.lag().await?.into_iter().filter(|lag| lag.oldest_due_age.as_secs() > 60);
+    /// # let _ = behind.count();
+    /// # Ok(()) }
+    /// ```
+    pub async fn lag(&self) -> Result<Vec<AccountLag>, Error> {
+        let rows: Vec<LagRow> = sqlx::query_as(
+            "SELECT account, count(*) AS due, min(next_attempt_at) AS oldest, \
+             GREATEST(0, (extract(epoch FROM now() - min(next_attempt_at)) * 1000))::bigint AS age_millis \
+             FROM quickassist_webhook_inbox \
+             WHERE status = 'pending' AND next_attempt_at <= now() \
+             GROUP BY account ORDER BY min(next_attempt_at), account",
+        )
+        .fetch_all(self.pool())
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|row| AccountLag {
+                account: Some(row.account).filter(|account| !account.is_empty()),
+                due: u64::try_from(row.due).unwrap_or(0),
+                oldest_due_since: row.oldest,
+                oldest_due_age: Duration::from_millis(u64::try_from(row.age_millis).unwrap_or(0)),
+            })
+            .collect())
     }
 
     /// Retention: deletes the deliveries processed more than `older_than` ago; returns

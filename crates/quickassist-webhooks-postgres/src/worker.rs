@@ -8,14 +8,17 @@ use std::{
     time::{Duration, Instant},
 };
 
-use chrono::{DateTime, Utc};
 use futures_util::FutureExt;
 use quickassist_webhooks::{accounts::AccountId, idempotency::ClaimToken, parse_envelope, Event};
 use sqlx::{postgres::PgListener, Acquire, PgPool, Postgres, Transaction};
 use tokio::{sync::watch, task::JoinSet};
 use tracing::Instrument;
 
-use crate::{inbox::CHANNEL, observe, Error, Handler, Inbox, StoredDelivery};
+use crate::{
+    claim::{Claimed, Claimer},
+    inbox::CHANNEL,
+    observe, Error, Handler, Inbox, StoredDelivery,
+};
 
 /// Deliveries one task claims at a time by default ([`Worker::batch_size`]).
 pub const DEFAULT_BATCH_SIZE: usize = 16;
@@ -34,23 +37,6 @@ pub const DEFAULT_POLL_INTERVAL: Duration = Duration::from_secs(1);
 /// assert_eq!(quickassist_webhooks_postgres::DEFAULT_HANDLER_TIMEOUT.as_secs(), 60);
 /// ```
 pub const DEFAULT_HANDLER_TIMEOUT: Duration = Duration::from_secs(60);
-
-/// Claims due rows of all unordered deliveries.
-const CLAIM: &str = "SELECT webhook_id, body, attempts, account, received_at \
-     FROM quickassist_webhook_inbox \
-     WHERE status = 'pending' AND next_attempt_at <= now() \
-     ORDER BY next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED";
-
-/// Claims due rows that are the first pending delivery of their key (in signed order), so
-/// a key's later deliveries wait for its earlier ones, wherever they are being processed.
-const CLAIM_ORDERED: &str = "SELECT i.webhook_id, i.body, i.attempts, i.account, i.received_at \
-     FROM quickassist_webhook_inbox i \
-     WHERE i.status = 'pending' AND i.next_attempt_at <= now() \
-       AND (i.ordering_key IS NULL OR NOT EXISTS ( \
-         SELECT 1 FROM quickassist_webhook_inbox e \
-         WHERE e.ordering_key = i.ordering_key AND e.account = i.account AND e.status = 'pending' \
-           AND (e.signed_at, e.webhook_id) < (i.signed_at, i.webhook_id))) \
-     ORDER BY i.next_attempt_at LIMIT $1 FOR UPDATE OF i SKIP LOCKED";
 
 /// Marks a batch's processed rows, in the batch's transaction (one statement for all).
 const MARK_PROCESSED: &str = "UPDATE quickassist_webhook_inbox \
@@ -83,6 +69,8 @@ const NEXT_DUE: &str = "SELECT min(next_attempt_at) - now() > interval '0' AS la
 ///   processes, share one table.
 /// - [`ordered`](Self::ordered): deliveries with the same ordering key (default: the
 ///   message id) are handled in signed order.
+/// - [`fair`](Self::fair) (the default): each batch is shared among the accounts with due
+///   deliveries, so one account's flood does not hold back the others.
 ///
 /// ```no_run
 /// use quickassist_webhooks_postgres::{handler_fn, Inbox, Worker};
@@ -108,6 +96,7 @@ pub struct Worker<H> {
     inbox: Inbox,
     handler: Arc<H>,
     config: Config,
+    claimer: Arc<Claimer>,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -120,17 +109,7 @@ struct Config {
     poll_interval: Duration,
     handler_timeout: Duration,
     ordered: bool,
-}
-
-/// A claimed row.
-#[derive(sqlx::FromRow)]
-struct Claimed {
-    webhook_id: String,
-    body: Vec<u8>,
-    attempts: i32,
-    /// `''` for no account.
-    account: String,
-    received_at: DateTime<Utc>,
+    fair: bool,
 }
 
 impl<H: Handler> Worker<H> {
@@ -151,7 +130,9 @@ impl<H: Handler> Worker<H> {
                 poll_interval: DEFAULT_POLL_INTERVAL,
                 handler_timeout: DEFAULT_HANDLER_TIMEOUT,
                 ordered: false,
+                fair: true,
             },
+            claimer: Arc::default(),
         }
     }
 
@@ -224,6 +205,24 @@ impl<H: Handler> Worker<H> {
         self
     }
 
+    /// Shares each batch among the accounts that have due deliveries (default `true`), so
+    /// that one account's flood does not hold back the others: up to `batch_size`
+    /// accounts per batch, round robin, each given `batch_size / accounts` of it (at least
+    /// one), oldest due first. With one account (or a receiver of one secret) batches are
+    /// whole and first due first. `false`: every batch takes the rows due first, whoever
+    /// sent them.
+    ///
+    /// ```no_run
+    /// # fn demo(worker: quickassist_webhooks_postgres::Worker<impl quickassist_webhooks_postgres::Handler>) {
+    /// let first_in_first_out = worker.fair(false);
+    /// # let _ = first_in_first_out; }
+    /// ```
+    #[must_use]
+    pub fn fair(mut self, fair: bool) -> Self {
+        self.config.fair = fair;
+        self
+    }
+
     /// Claims one batch of due deliveries and processes it; returns how many were claimed
     /// (0 when none is due). What each task does in a loop; useful in tests and one-shot
     /// jobs.
@@ -239,7 +238,13 @@ impl<H: Handler> Worker<H> {
     /// # Ok(()) }
     /// ```
     pub async fn process_batch(&self) -> Result<usize, Error> {
-        process_batch(self.inbox.pool(), self.handler.as_ref(), &self.config).await
+        process_batch(
+            self.inbox.pool(),
+            self.handler.as_ref(),
+            &self.config,
+            &self.claimer,
+        )
+        .await
     }
 
     /// Starts the worker's tasks (and its `LISTEN` connection) on the current tokio
@@ -259,6 +264,7 @@ impl<H: Handler> Worker<H> {
                 self.inbox.pool().clone(),
                 Arc::clone(&self.handler),
                 self.config,
+                Arc::clone(&self.claimer),
                 Arc::clone(&wake),
                 stopped.clone(),
             ));
@@ -358,6 +364,7 @@ async fn run_task<H: Handler>(
     pool: PgPool,
     handler: Arc<H>,
     config: Config,
+    claimer: Arc<Claimer>,
     wake: Arc<tokio::sync::Notify>,
     mut stopped: watch::Receiver<bool>,
 ) {
@@ -366,7 +373,7 @@ async fn run_task<H: Handler>(
         let notified = wake.notified();
         tokio::pin!(notified);
         notified.as_mut().enable();
-        let pause = match process_batch(&pool, handler.as_ref(), &config).await {
+        let pause = match process_batch(&pool, handler.as_ref(), &config, &claimer).await {
             Ok(0) => next_due(&pool)
                 .await
                 .map_or(config.poll_interval, |due| due.min(config.poll_interval)),
@@ -398,6 +405,7 @@ async fn process_batch<H: Handler>(
     pool: &PgPool,
     handler: &H,
     config: &Config,
+    claimer: &Claimer,
 ) -> Result<usize, Error> {
     let mut tx = pool.begin().await?;
     // `SET LOCAL statement_timeout`, which takes no bind parameters.
@@ -405,10 +413,8 @@ async fn process_batch<H: Handler>(
         .bind(format!("{}ms", config.handler_timeout.as_millis().max(1)))
         .execute(&mut *tx)
         .await?;
-    let claim = if config.ordered { CLAIM_ORDERED } else { CLAIM };
-    let rows: Vec<Claimed> = sqlx::query_as(claim)
-        .bind(i64::try_from(config.batch_size).unwrap_or(i64::MAX))
-        .fetch_all(&mut *tx)
+    let rows = claimer
+        .claim(&mut tx, config.batch_size, config.fair, config.ordered)
         .await?;
     let mut processed = Vec::with_capacity(rows.len());
     for row in &rows {
@@ -551,6 +557,7 @@ mod tests {
             poll_interval: Duration::from_secs(1),
             handler_timeout: DEFAULT_HANDLER_TIMEOUT,
             ordered: false,
+            fair: true,
         };
         for (attempt, full) in [
             (1, 100),

@@ -102,3 +102,68 @@ async fn replay_and_retry_by_range_and_by_id() {
     assert_eq!(pending[0].attempts, 0);
     assert_eq!(pending[0].last_error, None);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn lag_shows_each_accounts_due_deliveries_and_how_long_the_oldest_waited() {
+    use quickassist_webhooks::accounts::AccountId;
+    let (_server, inbox) = inbox().await;
+    let store = async |id: &str, account: Option<&str>| {
+        let mut delivery = delivery(id);
+        delivery.account = account.map(|account| AccountId::new(account).unwrap());
+        inbox.store(&delivery).await.unwrap();
+    };
+    for id in ["whk_acme_1", "whk_acme_2", "whk_acme_3"] {
+        store(id, Some("acme")).await;
+    }
+    store("whk_beta_1", Some("beta")).await;
+    store("whk_beta_later", Some("beta")).await;
+    store("whk_single", None).await;
+    let set = async |id: &str, change: &str| {
+        sqlx::query(&format!(
+            "UPDATE quickassist_webhook_inbox SET {change} WHERE webhook_id = $1"
+        ))
+        .bind(id)
+        .execute(inbox.pool())
+        .await
+        .unwrap();
+    };
+    // acme's oldest has waited 90 s; beta's second is a retry due in an hour (not due); the
+    // single-secret delivery was due 30 s ago.
+    set(
+        "whk_acme_2",
+        "next_attempt_at = now() - interval '90 seconds'",
+    )
+    .await;
+    set(
+        "whk_beta_later",
+        "next_attempt_at = now() + interval '1 hour'",
+    )
+    .await;
+    set(
+        "whk_single",
+        "next_attempt_at = now() - interval '30 seconds'",
+    )
+    .await;
+
+    let lag = inbox.lag().await.unwrap();
+    let rows: Vec<(Option<&str>, u64)> = lag
+        .iter()
+        .map(|lag| (lag.account.as_deref(), lag.due))
+        .collect();
+    // The account waiting longest first; beta last (its due one arrived just now).
+    assert_eq!(rows, [(Some("acme"), 3), (None, 1), (Some("beta"), 1)]);
+    let seconds = |n: usize| lag[n].oldest_due_age.as_secs_f64();
+    assert!((90.0..120.0).contains(&seconds(0)), "{lag:?}");
+    assert!((30.0..60.0).contains(&seconds(1)), "{lag:?}");
+    assert!(seconds(2) < 30.0, "{lag:?}");
+
+    // Processed deliveries are not due: with all of them done, nothing lags.
+    set("whk_beta_later", "next_attempt_at = now()").await;
+    Worker::new(inbox.clone(), handler_fn(|_, _| Box::pin(async { Ok(()) })))
+        .batch_size(16)
+        .process_batch()
+        .await
+        .unwrap();
+    assert_eq!(count(&inbox, "processed").await, 6);
+    assert_eq!(inbox.lag().await.unwrap(), []);
+}

@@ -1,9 +1,11 @@
-//! `qa-webhooks inbox list | retry | replay | purge`: the PostgreSQL inbox from a shell.
+//! `qa-webhooks inbox list | lag | retry | replay | purge`: the PostgreSQL inbox from a shell.
 
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use quickassist_webhooks_postgres::{redact_url, Inbox, InboxStatus, Listed, Selection};
+use quickassist_webhooks_postgres::{
+    redact_url, AccountLag, Inbox, InboxStatus, Listed, Selection,
+};
 
 use super::write_stdout;
 use crate::failure::{Failure, Outcome};
@@ -12,8 +14,8 @@ use crate::failure::{Failure, Outcome};
 #[derive(Debug, clap::Args)]
 #[command(
     long_about = "Inspect and operate the durable inbox (quickassist-webhooks-postgres) in the \
-                  database at DATABASE_URL: list deliveries, retry dead ones, replay processed \
-                  ones, delete old processed ones. The URL's password is never printed."
+                  database at DATABASE_URL: list deliveries, show how far behind each account \
+                  is, retry dead ones, replay processed ones, delete old processed ones. The URL's password is never printed."
 )]
 pub(crate) struct InboxArgs {
     #[command(subcommand)]
@@ -32,6 +34,9 @@ enum Action {
         #[arg(long, default_value_t = 50)]
         limit: u32,
     },
+    /// How far behind each account is: its due deliveries and how long the oldest has waited
+    /// (seconds), the account waiting longest first.
+    Lag,
     /// Make dead deliveries pending again (attempts reset); workers pick them up at once.
     Retry(SelectionArgs),
     /// Make processed deliveries pending again, so the handler runs for them once more.
@@ -139,6 +144,10 @@ pub(crate) fn run(args: InboxArgs) -> Outcome {
                 let listed = inbox.list(status, limit).await.map_err(failed)?;
                 write_stdout(table(&listed).as_bytes())
             }
+            Action::Lag => {
+                let lag = inbox.lag().await.map_err(failed)?;
+                write_stdout(lag_table(&lag).as_bytes())
+            }
             Action::Retry(selection) => {
                 let count = inbox.retry(&selection.selection()).await.map_err(failed)?;
                 write_stdout(format!("retried {count} dead deliveries\n").as_bytes())
@@ -176,6 +185,24 @@ fn table(listed: &[Listed]) -> String {
                 .unwrap_or("-")
                 .replace(['\n', '\t'], " "),
             delivery.account.as_deref().unwrap_or("-"),
+        ));
+    }
+    out
+}
+
+/// One line per account with due deliveries, tab-separated: the account (`-` for a receiver
+/// of one secret), how many are due, the oldest's wait in seconds, and since when.
+fn lag_table(lag: &[AccountLag]) -> String {
+    let mut out = String::from("ACCOUNT\tDUE\tOLDEST_DUE_AGE_S\tOLDEST_DUE_SINCE\n");
+    for account in lag {
+        out.push_str(&format!(
+            "{}\t{}\t{:.1}\t{}\n",
+            account.account.as_deref().unwrap_or("-"),
+            account.due,
+            account.oldest_due_age.as_secs_f64(),
+            account
+                .oldest_due_since
+                .to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
         ));
     }
     out
