@@ -63,16 +63,17 @@ const DUE_ACCOUNTS: &str = "WITH RECURSIVE due(account) AS ( \
 fn claim_sql(fair: bool, ordered: bool) -> String {
     let first = if ordered { FIRST_OF_ITS_KEY } else { "true" };
     if fair {
-        // Up to `$2` rows of each account in `$1`, oldest due first.
+        // Up to `$2[k]` rows of each account `$1[k]`, oldest due first.
         format!(
             "SELECT c.webhook_id, c.body, c.attempts, c.account, c.received_at \
-             FROM unnest($1::text[]) WITH ORDINALITY AS a(account, n) \
+             FROM unnest($1::text[], $2::bigint[]) WITH ORDINALITY AS a(account, quota, n) \
              CROSS JOIN LATERAL ( \
                SELECT i.webhook_id, i.body, i.attempts, i.account, i.received_at \
                FROM quickassist_webhook_inbox i \
                WHERE i.account = a.account AND i.status = 'pending' \
                  AND i.next_attempt_at <= now() AND {first} \
-               ORDER BY i.next_attempt_at LIMIT $2 FOR UPDATE OF i SKIP LOCKED) c"
+               ORDER BY i.next_attempt_at LIMIT a.quota FOR UPDATE OF i SKIP LOCKED) c \
+             WHERE a.quota > 0"
         )
     } else if ordered {
         format!(
@@ -85,6 +86,19 @@ fn claim_sql(fair: bool, ordered: bool) -> String {
         CLAIM_FIFO.to_owned()
     }
 }
+
+/// With a per-account limit, how many accounts a batch looks through for one with a free
+/// slot (at least the batch size).
+const LIMITED_CANDIDATES: usize = 64;
+
+/// How many of account `$1`'s `$2` in-progress slots this transaction takes, at most `$3`:
+/// each slot is a transaction-level advisory lock, taken if free and held until the batch
+/// commits or rolls back, so that all workers together have at most `$2` of an account's
+/// deliveries in progress. (Two accounts whose names hash alike share their slots.)
+const TAKE_SLOTS: &str = "SELECT count(*) FROM ( \
+         SELECT 1 FROM generate_series(0, $2::int - 1) AS s \
+         WHERE pg_try_advisory_xact_lock(hashtext('quickassist_webhook_inbox:' || $1), s) \
+         LIMIT $3) t";
 
 /// The claim statements, by `[fair][ordered]`.
 static CLAIMS: LazyLock<[[String; 2]; 2]> = LazyLock::new(|| {
@@ -102,37 +116,99 @@ pub(crate) struct Claimer {
 }
 
 impl Claimer {
-    /// Claims (locks, in `tx`) up to `batch_size` due rows.
-    /// Fair (`fair`) or first due first; `ordered`: only the first pending delivery of each
-    /// ordering key.
+    /// Claims (locks, in `tx`) up to `policy.batch_size` due rows.
     pub(crate) async fn claim(
         &self,
         tx: &mut Transaction<'static, Postgres>,
-        batch_size: usize,
-        fair: bool,
-        ordered: bool,
+        policy: Policy,
     ) -> Result<Vec<Claimed>, Error> {
-        let sql = CLAIMS[usize::from(fair)][usize::from(ordered)].as_str();
-        let limit = i64::try_from(batch_size).unwrap_or(i64::MAX);
-        if !fair {
+        let sql = CLAIMS[usize::from(policy.fair)][usize::from(policy.ordered)].as_str();
+        let batch_size = policy.batch_size;
+        if !policy.fair {
+            let limit = i64::try_from(batch_size).unwrap_or(i64::MAX);
             return Ok(sqlx::query_as(sql).bind(limit).fetch_all(&mut **tx).await?);
         }
         let after = self.cursor.lock().map_or(None, |cursor| cursor.clone());
-        let accounts = due_accounts(tx, after.as_deref(), batch_size).await?;
+        // With a limit, accounts whose slots are all taken are passed over: look further.
+        let candidates = match policy.in_progress_per_account {
+            None => batch_size,
+            Some(_) => batch_size.max(LIMITED_CANDIDATES),
+        };
+        let accounts = due_accounts(tx, after.as_deref(), candidates).await?;
         let Some(last) = accounts.last().cloned() else {
             return Ok(Vec::new());
         };
+        if let Some(limit) = policy.in_progress_per_account {
+            return self
+                .claim_one_account(tx, sql, &accounts, limit, batch_size)
+                .await;
+        }
         let share = i64::try_from((batch_size / accounts.len()).max(1)).unwrap_or(1);
         let rows = sqlx::query_as(sql)
             .bind(&accounts)
-            .bind(share)
+            .bind(vec![share; accounts.len()])
             .fetch_all(&mut **tx)
             .await?;
-        if let Ok(mut cursor) = self.cursor.lock() {
-            *cursor = Some(last);
-        }
+        self.served(last);
         Ok(rows)
     }
+
+    /// With a limit of deliveries in progress per account, a batch serves one account: the
+    /// first of `accounts` with a free slot, as many of its rows as slots it took (at most
+    /// `batch_size`). Its slots are held until the batch ends, so a batch never mixes an
+    /// account whose handler hangs with others that would wait for its commit.
+    async fn claim_one_account(
+        &self,
+        tx: &mut Transaction<'static, Postgres>,
+        sql: &str,
+        accounts: &[String],
+        limit: u32,
+        batch_size: usize,
+    ) -> Result<Vec<Claimed>, Error> {
+        for account in accounts {
+            let slots: i64 = sqlx::query_scalar(TAKE_SLOTS)
+                .bind(account)
+                .bind(i32::try_from(limit.max(1)).unwrap_or(i32::MAX))
+                .bind(i64::try_from(batch_size).unwrap_or(i64::MAX))
+                .fetch_one(&mut **tx)
+                .await?;
+            // Passed over or served, the next batch starts after it.
+            self.served(account.clone());
+            if slots == 0 {
+                continue;
+            }
+            let rows: Vec<Claimed> = sqlx::query_as(sql)
+                .bind([account])
+                .bind([slots])
+                .fetch_all(&mut **tx)
+                .await?;
+            if !rows.is_empty() {
+                return Ok(rows);
+            }
+        }
+        Ok(Vec::new())
+    }
+
+    /// Moves the round robin past `account`.
+    fn served(&self, account: String) {
+        if let Ok(mut cursor) = self.cursor.lock() {
+            *cursor = Some(account);
+        }
+    }
+}
+
+/// What a batch may claim.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Policy {
+    /// Rows per batch.
+    pub(crate) batch_size: usize,
+    /// Shared among the accounts with due rows (round robin), or first due first.
+    pub(crate) fair: bool,
+    /// Only the first pending delivery of each ordering key.
+    pub(crate) ordered: bool,
+    /// With `fair`: at most this many of an account's deliveries in progress, across all
+    /// workers.
+    pub(crate) in_progress_per_account: Option<u32>,
 }
 
 /// Up to `limit` accounts with due deliveries: those after `after` in account order, then,

@@ -15,7 +15,7 @@ use tokio::{sync::watch, task::JoinSet};
 use tracing::Instrument;
 
 use crate::{
-    claim::{Claimed, Claimer},
+    claim::{Claimed, Claimer, Policy},
     inbox::CHANNEL,
     observe, Error, Handler, Inbox, StoredDelivery,
 };
@@ -110,6 +110,7 @@ struct Config {
     handler_timeout: Duration,
     ordered: bool,
     fair: bool,
+    in_progress_per_account: Option<u32>,
 }
 
 impl<H: Handler> Worker<H> {
@@ -131,6 +132,7 @@ impl<H: Handler> Worker<H> {
                 handler_timeout: DEFAULT_HANDLER_TIMEOUT,
                 ordered: false,
                 fair: true,
+                in_progress_per_account: None,
             },
             claimer: Arc::default(),
         }
@@ -220,6 +222,28 @@ impl<H: Handler> Worker<H> {
     #[must_use]
     pub fn fair(mut self, fair: bool) -> Self {
         self.config.fair = fair;
+        self
+    }
+
+    /// With [`fair`](Self::fair) claiming: at most `limit` deliveries of one account in
+    /// progress at once, across all the workers and tasks on the table (at least 1; default
+    /// no limit). An account whose handler is slow then holds at most `limit` of them, and
+    /// the workers' other capacity goes to the other accounts.
+    ///
+    /// Each slot is a transaction-level advisory lock held for the batch that claimed it,
+    /// so a delivery counts as in progress until its batch commits. With a limit, a batch
+    /// serves one account (the next in the round robin with a free slot), so that no batch
+    /// mixes an account whose handler hangs with others that would wait for its commit;
+    /// use several [`tasks`](Self::tasks) to serve several accounts at once.
+    ///
+    /// ```no_run
+    /// # fn demo(worker: quickassist_webhooks_postgres::Worker<impl quickassist_webhooks_postgres::Handler>) {
+    /// let worker = worker.tasks(8).max_in_progress_per_account(2);
+    /// # let _ = worker; }
+    /// ```
+    #[must_use]
+    pub fn max_in_progress_per_account(mut self, limit: u32) -> Self {
+        self.config.in_progress_per_account = Some(limit.max(1));
         self
     }
 
@@ -413,9 +437,13 @@ async fn process_batch<H: Handler>(
         .bind(format!("{}ms", config.handler_timeout.as_millis().max(1)))
         .execute(&mut *tx)
         .await?;
-    let rows = claimer
-        .claim(&mut tx, config.batch_size, config.fair, config.ordered)
-        .await?;
+    let policy = Policy {
+        batch_size: config.batch_size,
+        fair: config.fair,
+        ordered: config.ordered,
+        in_progress_per_account: config.in_progress_per_account,
+    };
+    let rows = claimer.claim(&mut tx, policy).await?;
     let mut processed = Vec::with_capacity(rows.len());
     for row in &rows {
         if process_one(&mut tx, handler, config, row).await? {
@@ -558,6 +586,7 @@ mod tests {
             handler_timeout: DEFAULT_HANDLER_TIMEOUT,
             ordered: false,
             fair: true,
+            in_progress_per_account: None,
         };
         for (attempt, full) in [
             (1, 100),

@@ -161,3 +161,71 @@ async fn a_receiver_of_one_secret_gets_whole_batches_first_due_first() {
     assert_eq!(worker.process_batch().await.unwrap(), 0);
     assert_eq!(count(&inbox, "processed").await, 40);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_slow_account_holds_at_most_its_limit_while_the_others_flow() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::time::Duration;
+
+    let (_server, inbox) = inbox().await;
+    flood(&inbox, "fast", 40).await;
+    flood(&inbox, "slow", 40).await;
+    // The slow account's handler waits for a permit; the highest number of its deliveries
+    // in progress at once is recorded.
+    let gate = Arc::new(tokio::sync::Semaphore::new(0));
+    let (now, most) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+    let handler = {
+        let (gate, now, most) = (Arc::clone(&gate), Arc::clone(&now), Arc::clone(&most));
+        handler_fn(move |delivery, _tx| {
+            let (gate, now, most) = (Arc::clone(&gate), Arc::clone(&now), Arc::clone(&most));
+            Box::pin(async move {
+                if delivery.account.as_ref().map(|id| id.as_str()) == Some("slow") {
+                    most.fetch_max(now.fetch_add(1, Ordering::SeqCst) + 1, Ordering::SeqCst);
+                    gate.acquire().await?.forget();
+                    now.fetch_sub(1, Ordering::SeqCst);
+                }
+                Ok(())
+            })
+        })
+    };
+    let running = Worker::new(inbox.clone(), handler)
+        .tasks(4)
+        // One delivery per batch: each task runs one handler, so four could hang at once.
+        .batch_size(1)
+        .max_in_progress_per_account(2)
+        .spawn();
+    let processed = async |account: &str| -> i64 {
+        sqlx::query_scalar(
+            "SELECT count(*) FROM quickassist_webhook_inbox \
+             WHERE account = $1 AND status = 'processed'",
+        )
+        .bind(account)
+        .fetch_one(inbox.pool())
+        .await
+        .unwrap()
+    };
+    // While the slow account's handlers hang, the fast account's deliveries are processed
+    // (with a limit, a batch serves one account: none shares a batch with a hung one).
+    quickassist_webhooks_test::eventually(
+        "the fast account to be processed",
+        Duration::from_secs(30),
+        async || processed("fast").await == 40,
+    )
+    .await;
+    assert_eq!(processed("slow").await, 0);
+    assert_eq!(
+        most.load(Ordering::SeqCst),
+        2,
+        "two of four tasks, the limit"
+    );
+    // Let the slow ones through: all processed, never more than two at once.
+    gate.add_permits(1_000);
+    quickassist_webhooks_test::eventually(
+        "everything to be processed",
+        Duration::from_secs(30),
+        async || count(&inbox, "processed").await == 80,
+    )
+    .await;
+    running.shutdown().await;
+    assert!(most.load(Ordering::SeqCst) <= 2, "{most:?}");
+}
