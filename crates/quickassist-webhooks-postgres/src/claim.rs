@@ -7,12 +7,17 @@
 //! of a batch while others have deliveries due, and every account with due deliveries is
 //! served within `ceil(accounts / batch_size)` batches. A receiver of one account (or of one
 //! secret, account `''`) gets whole batches in `next_attempt_at` order, as first-in
-//! first-out claiming does.
+//! first-out claiming does. A worker that found one account with due deliveries claims first
+//! due first for `ALONE_FOR` before walking the accounts again (the walk costs about a third
+//! of the throughput of a batch).
 //!
-//! Both walks use the index on `(account, next_attempt_at)` of pending rows: one probe per
+//! Both walks use the index on `(account, next_attempt_at, webhook_id)` of pending rows: one probe per
 //! due account to list them (a loose index scan), one range per account to claim.
 
-use std::sync::{LazyLock, Mutex};
+use std::{
+    sync::{LazyLock, Mutex},
+    time::{Duration, Instant},
+};
 
 use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, Postgres, Transaction};
@@ -28,6 +33,9 @@ pub(crate) struct Claimed {
     /// `''` for no account.
     pub(crate) account: String,
     pub(crate) received_at: DateTime<Utc>,
+    /// From a fair claim: how many accounts had due deliveries.
+    #[sqlx(default)]
+    pub(crate) accounts_due: Option<i64>,
 }
 
 /// Claims due rows of all unordered deliveries, first due first (no fairness).
@@ -119,11 +127,17 @@ static TOP_UPS: LazyLock<[String; 2]> = LazyLock::new(|| {
 static FAIR_CLAIMS: LazyLock<[[String; 2]; 2]> = LazyLock::new(|| {
     let claim = |ordered: bool, cursor: bool| {
         let (ctes, select) = walks(cursor);
+        let rows = lateral_claim(ordered, "accounts a CROSS JOIN share", "share.n").replacen(
+            "c.received_at ",
+            "c.received_at, share.k AS accounts_due ",
+            1,
+        );
         format!(
             "{ctes}, accounts AS ({select} LIMIT $1), \
-             share AS (SELECT greatest(1, $1 / greatest(count(*), 1))::bigint AS n FROM accounts) \
-             {}",
-            lateral_claim(ordered, "accounts a CROSS JOIN share", "share.n")
+             share AS (SELECT count(*) AS k, \
+                              greatest(1, $1 / greatest(count(*), 1))::bigint AS n \
+                       FROM accounts) \
+             {rows}"
         )
     };
     [
@@ -204,7 +218,16 @@ static CLAIMS: LazyLock<[[String; 2]; 2]> = LazyLock::new(|| {
 #[derive(Debug, Default)]
 pub(crate) struct Claimer {
     cursor: Mutex<Option<String>>,
+    /// Until when to claim first due first without walking the accounts, because only one
+    /// had due deliveries (a receiver of one account, or one account's flood alone).
+    alone_until: Mutex<Option<Instant>>,
 }
+
+/// How long a worker that found one account with due deliveries claims without looking for
+/// others: the most another account's new delivery waits for fairness to notice it (its
+/// share then comes in the next batch). Walking the accounts costs each batch about a third
+/// of its throughput (BENCHMARKS.md, "Inbox fairness").
+const ALONE_FOR: Duration = Duration::from_millis(100);
 
 impl Claimer {
     /// Claims (locks, in `tx`) up to `policy.batch_size` due rows.
@@ -228,8 +251,22 @@ impl Claimer {
                 .claim_one_account(tx, sql, &accounts, limit, batch_size)
                 .await;
         }
-        let fair = FAIR_CLAIMS[usize::from(policy.ordered)][usize::from(after.is_some())].as_str();
         let limit = i64::try_from(batch_size).unwrap_or(i64::MAX);
+        if self
+            .alone_until
+            .lock()
+            .is_ok_and(|until| until.is_some_and(|until| Instant::now() < until))
+        {
+            // One account was due a moment ago: its batch, first due first, through the
+            // `next_attempt_at` index, as without fairness. The accounts are walked again
+            // after ALONE_FOR at the latest.
+            let fifo = CLAIMS[0][usize::from(policy.ordered)].as_str();
+            return Ok(sqlx::query_as(fifo)
+                .bind(limit)
+                .fetch_all(&mut **tx)
+                .await?);
+        }
+        let fair = FAIR_CLAIMS[usize::from(policy.ordered)][usize::from(after.is_some())].as_str();
         let mut rows: Vec<Claimed> = match &after {
             None => {
                 sqlx::query_as(fair)
@@ -248,6 +285,10 @@ impl Claimer {
         let Some(last) = rows.last().map(|row| row.account.clone()) else {
             return Ok(rows);
         };
+        if let Ok(mut until) = self.alone_until.lock() {
+            let alone = rows.first().and_then(|row| row.accounts_due) == Some(1);
+            *until = alone.then(|| Instant::now() + ALONE_FOR);
+        }
         if rows.len() < batch_size {
             let held: (Vec<&str>, Vec<&str>) = rows
                 .iter()

@@ -211,8 +211,10 @@ impl<H: Handler> Worker<H> {
     /// that one account's flood does not hold back the others: up to `batch_size`
     /// accounts per batch, round robin, each given `batch_size / accounts` of it (at least
     /// one), oldest due first. With one account (or a receiver of one secret) batches are
-    /// whole and first due first. `false`: every batch takes the rows due first, whoever
-    /// sent them.
+    /// whole and first due first; a worker that found only one account with due deliveries
+    /// looks for others again after 100 ms at the latest, so another account's new
+    /// delivery waits at most that long for its share. `false`: every batch takes the rows
+    /// due first, whoever sent them.
     ///
     /// ```no_run
     /// # fn demo(worker: quickassist_webhooks_postgres::Worker<impl quickassist_webhooks_postgres::Handler>) {
