@@ -72,6 +72,28 @@ const NEXT_DUE: &str = "SELECT min(next_attempt_at) - now() > interval '0' AS la
 /// - [`fair`](Self::fair) (the default): each batch is shared among the accounts with due
 ///   deliveries, so one account's flood does not hold back the others.
 ///
+/// # What runs exactly once, and what at least once
+///
+/// A batch commits once, after its last handler: the rows it marks processed and every
+/// write its handlers made through the transaction they were given become visible together,
+/// or not at all. So:
+///
+/// - **Writes through the handler's transaction happen exactly once.** If the worker, its
+///   process or the database stops before the commit, the batch rolls back and its rows are
+///   claimed again; the handlers' writes rolled back with it.
+/// - **Effects outside that transaction happen at least once**: an HTTP call, a message to
+///   another system, a line on stdout. A crash (or a lost connection) between such an
+///   effect and the batch's commit runs the handler again for every delivery of the batch,
+///   including those whose handler had finished. Make them idempotent with the delivery's
+///   `webhookId` (the envelope's `webhook_id`; with many accounts, the account and it): send
+///   it as the other system's idempotency key, or record it in a table of your own through
+///   the handler's transaction before acting and skip it when it is already there.
+/// - A slow handler delays the commit of its batch-mates (up to
+///   [`handler_timeout`](Self::handler_timeout), 60 s by default): they are processed, but
+///   not visible as processed, until it returns. With handlers that call other services,
+///   prefer small batches ([`batch_size`](Self::batch_size), down to 1) and more
+///   [`tasks`](Self::tasks).
+///
 /// ```no_run
 /// use quickassist_webhooks_postgres::{handler_fn, Inbox, Worker};
 ///
