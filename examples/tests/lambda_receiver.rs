@@ -137,6 +137,13 @@ fn delivery(webhook_id: &str) -> SignedRequest {
     )
 }
 
+/// A delivery whose signature is not the secret's.
+fn forged(webhook_id: &str) -> SignedRequest {
+    let mut request = delivery(webhook_id);
+    request.signature = "0".repeat(64);
+    request
+}
+
 /// The `webhookId` of a line the function printed.
 fn webhook_id(line: &str) -> String {
     let envelope: serde_json::Value = serde_json::from_str(line).unwrap();
@@ -178,8 +185,7 @@ fn the_function_url_gets_the_documented_answers_and_two_instances_process_each_d
 
     // Refusals, with their reasons.
     let secret = Secret::from(SECRET);
-    let mut forged = delivery("whk_lambda_forged");
-    forged.signature = "0".repeat(64);
+    let forged = forged("whk_lambda_forged");
     let oversized = SignedRequest::raw(&secret, format!(r#"{{"event":"{}"}}"#, "x".repeat(70_000)));
     let not_an_envelope = SignedRequest::raw(&secret, r#"{"event":"message.read"}"#);
     for (request, status, reason) in [
@@ -286,8 +292,7 @@ fn with_database_url_the_function_stores_and_acknowledges_for_a_worker_elsewhere
     assert!(answer.body.contains("accepted"), "{answer:?}");
     let answer = send(&emulator, &request);
     assert_duplicate(&answer);
-    let mut forged = delivery("whk_lambda_intake_forged");
-    forged.signature = "0".repeat(64);
+    let forged = forged("whk_lambda_intake_forged");
     assert_eq!(send(&emulator, &forged).status, 401);
 
     // One row, pending for a worker; nothing processed on the request path.

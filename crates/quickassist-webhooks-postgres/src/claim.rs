@@ -11,8 +11,8 @@
 //! due first for `ALONE_FOR` before walking the accounts again (the walk costs about a third
 //! of the throughput of a batch).
 //!
-//! Both walks use the index on `(account, next_attempt_at, webhook_id)` of pending rows: one probe per
-//! due account to list them (a loose index scan), one range per account to claim.
+//! Both walks use the index on `(account, next_attempt_at, webhook_id)` of pending rows: one
+//! probe per due account to list them (a loose index scan), one range per account to claim.
 
 use std::{
     sync::{LazyLock, Mutex},
@@ -38,12 +38,6 @@ pub(crate) struct Claimed {
     pub(crate) accounts_due: Option<i64>,
 }
 
-/// Claims due rows of all unordered deliveries, first due first (no fairness).
-const CLAIM_FIFO: &str = "SELECT webhook_id, body, attempts, account, received_at \
-     FROM quickassist_webhook_inbox \
-     WHERE status = 'pending' AND next_attempt_at <= now() \
-     ORDER BY next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED";
-
 /// A row is the first pending delivery of its key (in signed order), so that a key's later
 /// deliveries wait for its earlier ones, wherever they are being processed.
 const FIRST_OF_ITS_KEY: &str = "(i.ordering_key IS NULL OR NOT EXISTS ( \
@@ -51,11 +45,11 @@ const FIRST_OF_ITS_KEY: &str = "(i.ordering_key IS NULL OR NOT EXISTS ( \
          WHERE e.ordering_key = i.ordering_key AND e.account = i.account AND e.status = 'pending' \
            AND (e.signed_at, e.webhook_id) < (i.signed_at, i.webhook_id)))";
 
-/// Up to `$1` accounts with due deliveries, in account order, whose names satisfy `bound`
-/// (over `$2`): a recursive walk that probes the index once per account. Compared in the
-/// database's collation, as the index is. No `$2 IS NULL OR …`: a generic plan could not
-/// use the index through it.
-fn due_accounts_sql(lower: &str, upper: &str) -> String {
+/// The body of the recursive CTE `name`: the accounts with due deliveries, in account
+/// order, whose names satisfy `lower` (first probe only) and `upper` (every probe), over
+/// `$2`; one index probe per account. Compared in the database's collation, as the index
+/// is. No `$2 IS NULL OR …`: a generic plan could not use the index through it.
+fn due_accounts_sql(name: &str, lower: &str, upper: &str) -> String {
     format!(
         "(SELECT account FROM quickassist_webhook_inbox i \
            WHERE status = 'pending' AND next_attempt_at <= now() {lower} {upper} \
@@ -63,9 +57,9 @@ fn due_accounts_sql(lower: &str, upper: &str) -> String {
          UNION ALL \
          SELECT (SELECT i.account FROM quickassist_webhook_inbox i \
                  WHERE i.status = 'pending' AND i.next_attempt_at <= now() \
-                   AND i.account > walk.account {upper} \
+                   AND i.account > {name}.account {upper} \
                  ORDER BY i.account LIMIT 1) \
-         FROM walk WHERE walk.account IS NOT NULL"
+         FROM {name} WHERE {name}.account IS NOT NULL"
     )
 }
 
@@ -74,8 +68,7 @@ fn due_accounts_sql(lower: &str, upper: &str) -> String {
 /// statement) from the first up to `$2`. `UNION ALL` under a `LIMIT` runs the second walk
 /// only when the first found too few.
 fn walks(cursor: bool) -> (String, String) {
-    let walk =
-        |name: &str, lower: &str, upper: &str| due_accounts_sql(lower, upper).replace("walk", name);
+    let walk = due_accounts_sql;
     if cursor {
         (
             format!(
@@ -104,22 +97,28 @@ static DUE_ACCOUNTS: LazyLock<[String; 2]> = LazyLock::new(|| {
     })
 });
 
-/// Tops a fair batch up to `$1` rows with the due rows claimed first due first, but those
-/// the batch already holds (`$2`, `$3`: accounts and ids): the share an account with few due
-/// rows left unused.
-const TOP_UP: &str = "SELECT webhook_id, body, attempts, account, received_at \
-     FROM quickassist_webhook_inbox i \
-     WHERE status = 'pending' AND next_attempt_at <= now() AND {first} \
-       AND (account, webhook_id) NOT IN (SELECT * FROM unnest($2::text[], $3::text[])) \
-     ORDER BY next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED";
+/// Claims up to `$1` due rows first due first, whoever sent them; `ordered`: only the first
+/// pending delivery of each key. `except_held`: not those the batch already holds (`$2`,
+/// `$3`: their accounts and ids), to top a fair batch up with the share an account with few
+/// due rows left unused.
+fn fifo_claim(ordered: bool, except_held: bool) -> String {
+    let first = if ordered { FIRST_OF_ITS_KEY } else { "true" };
+    let except = if except_held {
+        "AND (i.account, i.webhook_id) NOT IN (SELECT * FROM unnest($2::text[], $3::text[]))"
+    } else {
+        ""
+    };
+    format!(
+        "SELECT i.webhook_id, i.body, i.attempts, i.account, i.received_at \
+         FROM quickassist_webhook_inbox i \
+         WHERE i.status = 'pending' AND i.next_attempt_at <= now() AND {first} {except} \
+         ORDER BY i.next_attempt_at LIMIT $1 FOR UPDATE OF i SKIP LOCKED"
+    )
+}
 
-/// The top-up claims, by `[ordered]`.
-static TOP_UPS: LazyLock<[String; 2]> = LazyLock::new(|| {
-    [
-        TOP_UP.replace("{first}", "true"),
-        TOP_UP.replace("{first}", FIRST_OF_ITS_KEY),
-    ]
-});
+/// The top-up claims, by `[ordered]` (see [`fifo_claim`]).
+static TOP_UPS: LazyLock<[String; 2]> =
+    LazyLock::new(|| [false, true].map(|ordered| fifo_claim(ordered, true)));
 
 /// The fair claim in one statement, by `[ordered][with a cursor]`: the accounts walk (up to
 /// `$1` accounts, after `$2` and wrapping around when there is a cursor), each account's
@@ -127,10 +126,11 @@ static TOP_UPS: LazyLock<[String; 2]> = LazyLock::new(|| {
 static FAIR_CLAIMS: LazyLock<[[String; 2]; 2]> = LazyLock::new(|| {
     let claim = |ordered: bool, cursor: bool| {
         let (ctes, select) = walks(cursor);
-        let rows = lateral_claim(ordered, "accounts a CROSS JOIN share", "share.n").replacen(
-            "c.received_at ",
-            "c.received_at, share.k AS accounts_due ",
-            1,
+        let rows = lateral_claim(
+            ordered,
+            "accounts a CROSS JOIN share",
+            "share.n",
+            ", share.k AS accounts_due",
         );
         format!(
             "{ctes}, accounts AS ({select} LIMIT $1), \
@@ -151,11 +151,11 @@ static FAIR_CLAIMS: LazyLock<[[String; 2]; 2]> = LazyLock::new(|| {
 /// column of the `(account, next_attempt_at, webhook_id)` index: with `=`, the planner drops
 /// the account from the order and may read the `next_attempt_at` index filtering by account,
 /// which is fast for a flooding account and very slow for a small one (measured: 17-35 ms a
-/// claim at 200,000 rows, against 0.3 ms through this index).
-fn lateral_claim(ordered: bool, accounts: &str, quota: &str) -> String {
+/// claim at 200,000 rows, against 0.3 ms through this index). `more` adds columns.
+fn lateral_claim(ordered: bool, accounts: &str, quota: &str, more: &str) -> String {
     let first = if ordered { FIRST_OF_ITS_KEY } else { "true" };
     format!(
-        "SELECT c.webhook_id, c.body, c.attempts, c.account, c.received_at \
+        "SELECT c.webhook_id, c.body, c.attempts, c.account, c.received_at{more} \
          FROM {accounts} \
          CROSS JOIN LATERAL ( \
            SELECT i.webhook_id, i.body, i.attempts, i.account, i.received_at \
@@ -167,28 +167,21 @@ fn lateral_claim(ordered: bool, accounts: &str, quota: &str) -> String {
     )
 }
 
-/// The claim of one batch, for a worker's configuration.
+/// The claim of one batch, for a worker's configuration: first due first, or (fair, with a
+/// per-account limit) up to `$2[k]` rows of each account `$1[k]`.
 fn claim_sql(fair: bool, ordered: bool) -> String {
-    let first = if ordered { FIRST_OF_ITS_KEY } else { "true" };
     if fair {
-        // Up to `$2[k]` rows of each account `$1[k]`.
         format!(
             "{} WHERE a.quota > 0",
             lateral_claim(
                 ordered,
                 "unnest($1::text[], $2::bigint[]) WITH ORDINALITY AS a(account, quota, n)",
-                "a.quota"
+                "a.quota",
+                "",
             )
         )
-    } else if ordered {
-        format!(
-            "SELECT i.webhook_id, i.body, i.attempts, i.account, i.received_at \
-             FROM quickassist_webhook_inbox i \
-             WHERE i.status = 'pending' AND i.next_attempt_at <= now() AND {first} \
-             ORDER BY i.next_attempt_at LIMIT $1 FOR UPDATE OF i SKIP LOCKED"
-        )
     } else {
-        CLAIM_FIFO.to_owned()
+        fifo_claim(ordered, false)
     }
 }
 
@@ -238,11 +231,11 @@ impl Claimer {
     ) -> Result<Vec<Claimed>, Error> {
         let sql = CLAIMS[usize::from(policy.fair)][usize::from(policy.ordered)].as_str();
         let batch_size = policy.batch_size;
+        let limit = i64::try_from(batch_size).unwrap_or(i64::MAX);
         if !policy.fair {
-            let limit = i64::try_from(batch_size).unwrap_or(i64::MAX);
             return Ok(sqlx::query_as(sql).bind(limit).fetch_all(&mut **tx).await?);
         }
-        let after = self.cursor.lock().map_or(None, |cursor| cursor.clone());
+        let after = self.cursor.lock().ok().and_then(|cursor| cursor.clone());
         if let Some(limit) = policy.in_progress_per_account {
             // Accounts whose slots are all taken are passed over: look further.
             let candidates = batch_size.max(LIMITED_CANDIDATES);
@@ -251,7 +244,6 @@ impl Claimer {
                 .claim_one_account(tx, sql, &accounts, limit, batch_size)
                 .await;
         }
-        let limit = i64::try_from(batch_size).unwrap_or(i64::MAX);
         if self
             .alone_until
             .lock()

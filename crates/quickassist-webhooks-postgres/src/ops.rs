@@ -264,7 +264,7 @@ impl Inbox {
     /// account waiting longest first. A worker that keeps up shows ages near zero; one
     /// account's growing age while others stay low is that account falling behind.
     ///
-    /// One query over the pending rows (the `next_attempt_at` index of pending rows).
+    /// One query over the due rows (through an index of pending rows).
     ///
     /// # Errors
     ///

@@ -124,15 +124,13 @@ pub struct Worker<H> {
 #[derive(Clone, Copy, Debug)]
 struct Config {
     tasks: usize,
-    batch_size: usize,
+    /// What each batch claims: its size, fairness, ordering, per-account limit.
+    claim: Policy,
     max_attempts: u32,
     backoff_base: Duration,
     backoff_max: Duration,
     poll_interval: Duration,
     handler_timeout: Duration,
-    ordered: bool,
-    fair: bool,
-    in_progress_per_account: Option<u32>,
 }
 
 impl<H: Handler> Worker<H> {
@@ -146,15 +144,17 @@ impl<H: Handler> Worker<H> {
             handler: Arc::new(handler),
             config: Config {
                 tasks: 1,
-                batch_size: DEFAULT_BATCH_SIZE,
+                claim: Policy {
+                    batch_size: DEFAULT_BATCH_SIZE,
+                    fair: true,
+                    ordered: false,
+                    in_progress_per_account: None,
+                },
                 max_attempts: DEFAULT_MAX_ATTEMPTS,
                 backoff_base: DEFAULT_BACKOFF_BASE,
                 backoff_max: DEFAULT_BACKOFF_MAX,
                 poll_interval: DEFAULT_POLL_INTERVAL,
                 handler_timeout: DEFAULT_HANDLER_TIMEOUT,
-                ordered: false,
-                fair: true,
-                in_progress_per_account: None,
             },
             claimer: Arc::default(),
         }
@@ -173,7 +173,7 @@ impl<H: Handler> Worker<H> {
     /// small batches and more [`tasks`](Self::tasks).
     #[must_use]
     pub fn batch_size(mut self, size: usize) -> Self {
-        self.config.batch_size = size.max(1);
+        self.config.claim.batch_size = size.max(1);
         self
     }
 
@@ -225,7 +225,7 @@ impl<H: Handler> Worker<H> {
     /// signed (see [`Inbox::ordering_key`]).
     #[must_use]
     pub fn ordered(mut self, ordered: bool) -> Self {
-        self.config.ordered = ordered;
+        self.config.claim.ordered = ordered;
         self
     }
 
@@ -245,7 +245,7 @@ impl<H: Handler> Worker<H> {
     /// ```
     #[must_use]
     pub fn fair(mut self, fair: bool) -> Self {
-        self.config.fair = fair;
+        self.config.claim.fair = fair;
         self
     }
 
@@ -267,7 +267,7 @@ impl<H: Handler> Worker<H> {
     /// ```
     #[must_use]
     pub fn max_in_progress_per_account(mut self, limit: u32) -> Self {
-        self.config.in_progress_per_account = Some(limit.max(1));
+        self.config.claim.in_progress_per_account = Some(limit.max(1));
         self
     }
 
@@ -461,13 +461,7 @@ async fn process_batch<H: Handler>(
         .bind(format!("{}ms", config.handler_timeout.as_millis().max(1)))
         .execute(&mut *tx)
         .await?;
-    let policy = Policy {
-        batch_size: config.batch_size,
-        fair: config.fair,
-        ordered: config.ordered,
-        in_progress_per_account: config.in_progress_per_account,
-    };
-    let rows = claimer.claim(&mut tx, policy).await?;
+    let rows = claimer.claim(&mut tx, config.claim).await?;
     let mut processed = Vec::with_capacity(rows.len());
     for row in &rows {
         if process_one(&mut tx, handler, config, row).await? {
@@ -602,15 +596,17 @@ mod tests {
     fn backoff_doubles_within_jitter_and_caps() {
         let config = Config {
             tasks: 1,
-            batch_size: 1,
+            claim: Policy {
+                batch_size: 1,
+                fair: true,
+                ordered: false,
+                in_progress_per_account: None,
+            },
             max_attempts: 5,
             backoff_base: Duration::from_millis(100),
             backoff_max: Duration::from_secs(1),
             poll_interval: Duration::from_secs(1),
             handler_timeout: DEFAULT_HANDLER_TIMEOUT,
-            ordered: false,
-            fair: true,
-            in_progress_per_account: None,
         };
         for (attempt, full) in [
             (1, 100),

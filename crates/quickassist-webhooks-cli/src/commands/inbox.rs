@@ -15,7 +15,8 @@ use crate::failure::{Failure, Outcome};
 #[command(
     long_about = "Inspect and operate the durable inbox (quickassist-webhooks-postgres) in the \
                   database at DATABASE_URL: list deliveries, show how far behind each account \
-                  is, retry dead ones, replay processed ones, delete old processed ones. The URL's password is never printed."
+                  is, retry dead ones, replay processed ones, delete old processed ones. The \
+                  URL's password is never printed."
 )]
 pub(crate) struct InboxArgs {
     #[command(subcommand)]

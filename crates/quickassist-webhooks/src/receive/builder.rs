@@ -366,14 +366,15 @@ impl ReceiverBuilder {
             Dedup::Custom(dedup) => Some(dedup),
             Dedup::Default => Some(process_default()?),
         };
-        if !self.process_local_allowed {
-            if let Some(warning) = dedup.as_ref().and_then(|dedup| {
-                serverless::process_local_warning(dedup.store().is_process_local(), |name| {
-                    std::env::var_os(name)
-                })
-            }) {
-                tracing::warn!("{warning}");
-            }
+        let process_local = dedup
+            .as_ref()
+            .is_some_and(|dedup| dedup.store().is_process_local());
+        let warning = serverless::process_local_warning(
+            process_local && !self.process_local_allowed,
+            |name| std::env::var_os(name),
+        );
+        if let Some(warning) = warning {
+            tracing::warn!("{warning}");
         }
         Self::finish(self.verifier, self.accounts, dedup, self.body)
     }
