@@ -1,5 +1,5 @@
 //! Operations on the inbox: listing, retrying dead deliveries, replaying processed ones,
-//! retention, and how far behind each account's deliveries are.
+//! and how far behind each account's deliveries are. Retention is in `retention.rs`.
 
 use std::time::Duration;
 
@@ -295,32 +295,5 @@ impl Inbox {
                 oldest_due_age: Duration::from_millis(u64::try_from(row.age_millis).unwrap_or(0)),
             })
             .collect())
-    }
-
-    /// Retention: deletes the deliveries processed more than `older_than` ago; returns
-    /// how many. Run it periodically (the `webhookId`s deleted are then accepted again if
-    /// the provider ever re-sent them, so keep them longer than its retry window).
-    ///
-    /// # Errors
-    ///
-    /// [`Error::Database`] when the delete fails.
-    ///
-    /// ```no_run
-    /// # async fn demo(inbox: quickassist_webhooks_postgres::Inbox) -> Result<(), quickassist_webhooks_postgres::Error> {
-    /// let deleted = inbox.purge_processed(std::time::Duration::from_secs(7 * 86_400)).await?;
-    /// # let _ = deleted;
-    /// # Ok(()) }
-    /// ```
-    pub async fn purge_processed(&self, older_than: Duration) -> Result<u64, Error> {
-        let millis = i64::try_from(older_than.as_millis()).unwrap_or(i64::MAX);
-        let deleted = sqlx::query(
-            "DELETE FROM quickassist_webhook_inbox WHERE status = 'processed' \
-             AND processed_at < now() - $1 * interval '1 millisecond'",
-        )
-        .bind(millis)
-        .execute(self.pool())
-        .await?
-        .rows_affected();
-        Ok(deleted)
     }
 }
