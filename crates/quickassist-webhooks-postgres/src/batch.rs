@@ -19,11 +19,11 @@ use crate::{
 };
 
 /// Marks a batch's processed rows, in the batch's transaction (one statement for all).
-const MARK_PROCESSED: &str = "UPDATE quickassist_webhook_inbox \
+pub(crate) const MARK_PROCESSED: &str = "UPDATE quickassist_webhook_inbox \
      SET status = 'processed', processed_at = now(), attempts = attempts + 1, last_error = NULL \
      WHERE (account, webhook_id) IN (SELECT * FROM unnest($1::text[], $2::text[]))";
 
-const MARK_FAILED: &str = "UPDATE quickassist_webhook_inbox \
+pub(crate) const MARK_FAILED: &str = "UPDATE quickassist_webhook_inbox \
      SET attempts = attempts + 1, last_error = $2, \
          status = CASE WHEN attempts + 1 >= $3 THEN 'dead' ELSE 'pending' END, \
          next_attempt_at = now() + $4 * interval '1 millisecond' \

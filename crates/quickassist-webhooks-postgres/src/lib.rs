@@ -13,6 +13,7 @@ mod inbox;
 mod intake;
 mod observe;
 mod ops;
+mod plans;
 mod retention;
 mod store;
 mod tracker;
@@ -29,6 +30,7 @@ pub use observe::{
     INBOX_OLDEST_DUE_SECONDS, LAG_SAMPLE_INTERVAL,
 };
 pub use ops::{AccountLag, InboxStatus, Listed, Selection};
+pub use plans::QueryPlan;
 pub use retention::PURGE_BATCH_SIZE;
 pub use store::{PostgresStore, DEFAULT_STORE_TIMEOUT};
 pub use tracker::PostgresStatusTracker;

@@ -61,8 +61,7 @@ pub const INBOX_OLDEST_DUE_SECONDS: &str = "quickassist_webhooks_inbox_oldest_du
 pub const LAG_SAMPLE_INTERVAL: Duration = Duration::from_secs(5);
 
 /// The oldest due delivery's age, one index probe (the index of due rows).
-#[cfg(feature = "metrics")]
-const OLDEST_DUE: &str =
+pub(crate) const OLDEST_DUE: &str =
     "SELECT coalesce(extract(epoch FROM now() - min(next_attempt_at)), 0)::float8 \
      FROM quickassist_webhook_inbox WHERE status = 'pending' AND next_attempt_at <= now()";
 

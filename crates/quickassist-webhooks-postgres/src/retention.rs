@@ -18,7 +18,7 @@ pub const PURGE_BATCH_SIZE: u32 = 1_000;
 
 /// The oldest `$2` processed rows processed before `$1`, through the partial index on
 /// `processed_at` of processed rows; rows locked by a concurrent replay are left alone.
-const PURGE_BATCH: &str = "DELETE FROM quickassist_webhook_inbox i USING ( \
+pub(crate) const PURGE_BATCH: &str = "DELETE FROM quickassist_webhook_inbox i USING ( \
          SELECT account, webhook_id FROM quickassist_webhook_inbox \
          WHERE status = 'processed' AND processed_at < $1 \
          ORDER BY processed_at LIMIT $2 FOR UPDATE SKIP LOCKED) old \

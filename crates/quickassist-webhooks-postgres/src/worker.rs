@@ -31,7 +31,7 @@ pub const DEFAULT_POLL_INTERVAL: Duration = Duration::from_secs(1);
 /// ```
 pub const DEFAULT_HANDLER_TIMEOUT: Duration = Duration::from_secs(60);
 
-const NEXT_DUE: &str = "SELECT min(next_attempt_at) - now() > interval '0' AS later, \
+pub(crate) const NEXT_DUE: &str = "SELECT min(next_attempt_at) - now() > interval '0' AS later, \
      extract(epoch FROM min(next_attempt_at) - now())::float8 AS seconds \
      FROM quickassist_webhook_inbox WHERE status = 'pending'";
 
