@@ -1,7 +1,7 @@
 //! Retention: deleting old processed deliveries in short, bounded statements, so that a
 //! purge of millions of rows never holds a long transaction beside the intake.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 
@@ -34,8 +34,10 @@ impl Inbox {
     /// from a cron job, or a task of your own).
     ///
     /// The rows go [`PURGE_BATCH_SIZE`] at a time, oldest first, each batch in its own
-    /// statement: a purge of a million rows is a thousand short transactions, not one long
-    /// one, so the intake and the workers keep their pace (BENCHMARKS.md, "Inbox at size").
+    /// statement, with a pause as long as the statement took before the next: a purge of a
+    /// million rows is a thousand short transactions spread over twice their time, not one
+    /// long one, so the intake and the workers keep their pace (BENCHMARKS.md, "Inbox at
+    /// size").
     /// Stopped half-way (an error, a cancelled future), it has deleted whole batches only;
     /// running it again finishes the work.
     ///
@@ -74,6 +76,7 @@ impl Inbox {
                 .await?;
         let mut deleted = 0;
         loop {
+            let started = Instant::now();
             let batch = sqlx::query(PURGE_BATCH)
                 .bind(cutoff)
                 .bind(i64::from(PURGE_BATCH_SIZE))
@@ -84,6 +87,9 @@ impl Inbox {
             if batch < u64::from(PURGE_BATCH_SIZE) {
                 return Ok(deleted);
             }
+            // As long again before the next: the purge takes at most half the time of one
+            // connection, and leaves the rest of the database's to the intake and workers.
+            tokio::time::sleep(started.elapsed()).await;
         }
     }
 }
