@@ -210,7 +210,7 @@ fn lag_table(lag: &[AccountLag]) -> String {
 }
 
 /// `message` with the URL's password, should a backend ever echo it, replaced by `***`.
-fn hide(url: &str, message: String) -> String {
+pub(super) fn hide(url: &str, message: String) -> String {
     let password = url
         .split_once("://")
         .and_then(|(_, rest)| rest.split(['/', '?', '#']).next())
