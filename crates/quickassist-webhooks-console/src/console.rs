@@ -13,7 +13,9 @@ use quickassist_webhooks_postgres::{Inbox, PostgresStatusTracker};
 
 use crate::{
     access::{self, Access, Keys},
-    actions, headers, pages,
+    actions,
+    data::ActivityCache,
+    headers, pages,
 };
 
 /// What the handlers share.
@@ -24,6 +26,7 @@ pub(crate) struct Shared {
     pub(crate) read_only: bool,
     pub(crate) show_phone_numbers: bool,
     pub(crate) keys: Keys,
+    pub(crate) activity: ActivityCache,
 }
 
 /// The inbox's web console: pages over a PostgreSQL [`Inbox`] (an overview with charts,
@@ -130,6 +133,7 @@ impl Console {
             read_only: self.read_only,
             show_phone_numbers: self.show_phone_numbers,
             keys: Keys::random(),
+            activity: ActivityCache::default(),
         });
         let guarded = Router::new()
             .route("/", get(pages::overview::page))

@@ -52,7 +52,7 @@ impl State {
     }
 
     /// The SQL condition (on the status index).
-    fn sql(self) -> &'static str {
+    pub(crate) fn sql(self) -> &'static str {
         match self {
             Self::Pending => "status = 'pending' AND attempts = 0",
             Self::Failed => "status = 'pending' AND attempts > 0",
@@ -123,6 +123,11 @@ impl Filter {
         State::parse(&self.state)
     }
 
+    /// The messageId filter, when set.
+    pub(crate) fn message_id(&self) -> Option<&str> {
+        Self::field(&self.message_id)
+    }
+
     fn field(value: &str) -> Option<&str> {
         Some(value.trim()).filter(|value| !value.is_empty())
     }
@@ -151,7 +156,7 @@ impl Filter {
                 .push(" AND webhook_id = ")
                 .push_bind(webhook_id.to_owned());
         }
-        if let Some(message_id) = Self::field(&self.message_id) {
+        if let Some(message_id) = self.message_id() {
             query
                 .push(" AND quickassist_webhook_message_id(body) = ")
                 .push_bind(message_id.to_owned());

@@ -14,10 +14,11 @@ CREATE INDEX quickassist_webhook_inbox_console_webhook
 -- The envelope's data.messageId. The intake stores only bodies that parsed as JSON
 -- envelopes (UTF-8), so the conversion cannot fail for a stored row; IMMUTABLE because
 -- the conversion of these bytes does not depend on settings (convert_from is marked
--- STABLE only for encodings in general).
+-- STABLE only for encodings in general). `json`, not `jsonb`: the field is read by a
+-- streaming parse, without building the document (each insert computes it).
 CREATE FUNCTION quickassist_webhook_message_id(body bytea) RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
-AS $$ SELECT convert_from(body, 'UTF8')::jsonb -> 'data' ->> 'messageId' $$;
+AS $$ SELECT convert_from(body, 'UTF8')::json -> 'data' ->> 'messageId' $$;
 
 CREATE INDEX quickassist_webhook_inbox_console_message
     ON quickassist_webhook_inbox (quickassist_webhook_message_id(body), signed_at)

@@ -27,30 +27,27 @@ pub(crate) async fn page(
 ) -> Response {
     let pool = shared.inbox.pool();
     let loaded = async {
-        Ok::<_, sqlx::Error>((
-            data::counts(pool).await?,
-            data::accounts(pool).await?,
-            data::series(pool, 60, 60).await?,
-            data::series(pool, 3_600, 24).await?,
-            data::lag_histogram(pool).await?,
-        ))
+        let counts = data::counts(pool).await?;
+        Ok::<_, sqlx::Error>((counts, shared.activity.get(pool).await?))
     }
     .await;
-    let (counts, accounts, hour, day, lag) = match loaded {
+    let (counts, activity) = match loaded {
         Ok(loaded) => loaded,
         Err(error) => return super::database_error(&base, &error),
     };
     let content = html! {
         (states(&base, &counts))
         div.charts {
-            (series_charts(&hour, &day))
-            (chart::bars("Processing lag (received → processed), last hour", &lag_bars(&lag)))
+            (series_charts(&activity.hour, &activity.day))
+            (chart::bars("Processing lag (received → processed), last hour", &lag_bars(&activity.lag)))
         }
+        p.note { "Charts and accounts as of " (super::time(activity.at)) " (read at most every "
+            (data::ACTIVITY_FRESH_FOR.as_secs()) " s)." }
         h2 { "By account" }
         table #accounts {
             thead { tr { th { "account" } th.num { "pending" } th.num { "failed, waiting" } th.num { "dead" } th.num { "processed (24 h)" } } }
             tbody {
-                @for account in &accounts {
+                @for account in &activity.accounts {
                     @let href = |state: &str| format!("{base}/deliveries?state={state}&account={}", encode(account_label(&account.account)));
                     tr {
                         td { (account_label(&account.account)) }
@@ -76,20 +73,15 @@ pub(crate) async fn page(
 }
 
 fn states(base: &str, counts: &Counts) -> Markup {
-    let count = |state: State| match state {
-        State::Pending => counts.pending,
-        State::Failed => counts.failed,
-        State::Dead => counts.dead,
-        State::Processed => counts.processed,
-    };
     html! {
         section.states {
             @for state in State::ALL {
                 a class={ "count " (state.as_str()) } id={ "count-" (state.as_str()) }
                     href={ (base) "/deliveries?state=" (state.as_str()) } {
                     span.number {
-                        @if state == State::Processed && counts.processed_estimated { "≈ " }
-                        (count(state))
+                        @let count = counts.of(state);
+                        @if count.estimated { "≈ " }
+                        (count.value)
                     }
                     span.label { (state.label()) }
                 }
