@@ -255,7 +255,7 @@ fn plans_table(plans: &[QueryPlan], explain: bool) -> String {
 }
 
 /// `message` with the URL's password, should a backend ever echo it, replaced by `***`.
-fn hide(url: &str, message: String) -> String {
+pub(super) fn hide(url: &str, message: String) -> String {
     let password = url
         .split_once("://")
         .and_then(|(_, rest)| rest.split(['/', '?', '#']).next())

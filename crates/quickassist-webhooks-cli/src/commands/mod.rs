@@ -1,6 +1,7 @@
 //! One module per subcommand; each has its clap `Args` and a `run`.
 
 mod canonical;
+mod console;
 mod inbox;
 mod listen;
 mod sample;
@@ -27,6 +28,8 @@ pub(crate) enum Command {
     Listen(listen::ListenArgs),
     /// The PostgreSQL inbox at DATABASE_URL: list deliveries, retry dead ones, replay processed ones.
     Inbox(inbox::InboxArgs),
+    /// The inbox's web console at DATABASE_URL: prints a login URL with a one-run token.
+    Console(console::ConsoleArgs),
 }
 
 impl Command {
@@ -40,6 +43,7 @@ impl Command {
             Self::Send(args) => send::run(args),
             Self::Listen(args) => listen::run(args),
             Self::Inbox(args) => inbox::run(args),
+            Self::Console(args) => console::run(args),
         }
     }
 }
