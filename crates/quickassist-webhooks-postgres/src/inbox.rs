@@ -10,6 +10,7 @@ use sqlx::{postgres::PgPoolOptions, PgPool};
 
 use crate::{
     intake::{Batcher, Row},
+    migrate::migrate,
     redact_url, Error,
 };
 
@@ -145,8 +146,10 @@ impl Inbox {
     }
 
     /// Applies the embedded migrations (the inbox and claims tables) that are not applied
-    /// yet. Safe to call from every process at start: `sqlx` serialises concurrent runs
-    /// with an advisory lock.
+    /// yet. Safe to call from every process at start: concurrent runs take turns through an
+    /// advisory lock of their own (the migrations that add indexes to the inbox build them
+    /// with `CREATE INDEX CONCURRENTLY`, without stopping the intake of a populated inbox,
+    /// and such a build would wait forever for a process blocked in `sqlx`'s usual lock).
     ///
     /// The migrations are recorded in `sqlx`'s `_sqlx_migrations` table with versions
     /// `20261129000001` and up. An application that runs its own `sqlx` migrations on the
@@ -238,14 +241,6 @@ fn default_key(envelope: &Envelope<Event>) -> Option<String> {
             .or(event.template_name())
             .map(|template| format!("template:{template}")),
     }
-}
-
-/// Applies the embedded migrations that are not applied yet, ignoring the application's own.
-pub(crate) async fn migrate(pool: &PgPool) -> Result<(), Error> {
-    let mut migrator = sqlx::migrate!("./migrations");
-    migrator.set_ignore_missing(true);
-    migrator.run(pool).await?;
-    Ok(())
 }
 
 /// `NOTIFY` [`CHANNEL`] in a transaction that does not wait for its commit to be flushed (a

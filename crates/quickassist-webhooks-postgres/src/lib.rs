@@ -11,6 +11,7 @@ mod error;
 mod handler;
 mod inbox;
 mod intake;
+mod migrate;
 mod observe;
 mod ops;
 mod plans;

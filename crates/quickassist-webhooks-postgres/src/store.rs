@@ -7,7 +7,7 @@ use quickassist_webhooks::idempotency::{
 };
 use sqlx::{postgres::PgPoolOptions, PgPool};
 
-use crate::{inbox::migrate, redact_url, Error};
+use crate::{migrate::migrate, redact_url, Error};
 
 /// How long one store operation may take by default before it is a [`StoreError`]
 /// (answered 503 by the default fail-closed deduplicator): 500 ms.

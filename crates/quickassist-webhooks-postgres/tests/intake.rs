@@ -210,3 +210,21 @@ async fn template_events_are_ordered_by_their_template() {
     .unwrap();
     assert_eq!(key.as_deref(), Some("template:tpl_42"));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_fresh_database_migrated_by_many_processes_at_once() {
+    let server = tokio::task::spawn_blocking(PostgresServer::start)
+        .await
+        .unwrap()
+        .unwrap();
+    // Four processes starting together: one applies the migrations (some build their
+    // indexes concurrently) while the others wait for sqlx's lock, then find nothing to do.
+    let mut inboxes = Vec::new();
+    for _ in 0..4 {
+        inboxes.push(Inbox::connect(&server.url()).await.unwrap());
+    }
+    let runs = inboxes.iter().map(Inbox::migrate);
+    for result in futures_util::future::join_all(runs).await {
+        result.unwrap();
+    }
+}
