@@ -23,6 +23,8 @@ pub(crate) const MARK_PROCESSED: &str = "UPDATE quickassist_webhook_inbox \
      SET status = 'processed', processed_at = now(), attempts = attempts + 1, last_error = NULL \
      WHERE (account, webhook_id) IN (SELECT * FROM unnest($1::text[], $2::text[]))";
 
+/// Records a failed attempt: `attempts + 1`, the error, `dead` after the last attempt, else
+/// the next attempt after the backoff.
 pub(crate) const MARK_FAILED: &str = "UPDATE quickassist_webhook_inbox \
      SET attempts = attempts + 1, last_error = $2, \
          status = CASE WHEN attempts + 1 >= $3 THEN 'dead' ELSE 'pending' END, \
