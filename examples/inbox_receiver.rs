@@ -16,7 +16,7 @@ use std::{error::Error, io::Write, process::ExitCode};
 
 use axum::{routing::post_service, Router};
 use quickassist_webhooks::{receive::Receiver, Verifier};
-use quickassist_webhooks_postgres::{handler_fn, Inbox, Worker};
+use quickassist_webhooks_postgres::{handler_fn, CommitMode, Inbox, Worker};
 use quickassist_webhooks_tower::IntakeService;
 
 fn env(name: &str) -> Result<String, Box<dyn Error>> {
@@ -52,6 +52,9 @@ async fn run() -> Result<(), Box<dyn Error>> {
             })
         }),
     )
+    // Printing is an effect outside the database: commit each delivery as soon as it is
+    // printed, so a crash prints again at most the one in hand.
+    .commit_mode(CommitMode::PerDelivery)
     .spawn();
 
     // The request path: verify, store, answer; no handler.

@@ -64,7 +64,12 @@ fn signed(webhook_id: &str) -> SignedRequest {
     )
 }
 
-async fn deliver(client: &Client, target: &Target, request: &SignedRequest) -> Response {
+/// Posts `request` (its body and signature) to `target`.
+///
+/// # Panics
+///
+/// When the receiver does not answer.
+pub async fn deliver(client: &Client, target: &Target, request: &SignedRequest) -> Response {
     client
         .post(target.url())
         .header("content-type", "application/json")

@@ -1,4 +1,5 @@
-//! `qa-webhooks inbox list | retry | replay | purge` against a real PostgreSQL inbox.
+//! `qa-webhooks inbox list | lag | retry | replay | purge | plans` against a real PostgreSQL
+//! inbox.
 
 // Test helpers panic on failure like the tests that call them (as in `common`).
 #![allow(clippy::unwrap_used)]
@@ -235,4 +236,38 @@ async fn lag_shows_the_due_deliveries_per_account() {
         fields[3].parse::<chrono::DateTime<chrono::Utc>>().is_ok(),
         "{out}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn plans_show_how_each_hot_query_reads_the_table() {
+    let (server, _inbox) = inbox_with_three().await;
+    let url = server.url();
+    let plans = tokio::task::spawn_blocking(move || inbox_command(&url, &["plans", "--explain"]))
+        .await
+        .unwrap();
+    assert!(plans.status.success(), "{}", stderr(&plans));
+    let out = stdout(&plans);
+    assert!(out.starts_with("QUERY\tREADS\tINDEXES\n"), "{out}");
+    let rows: Vec<&str> = out
+        .lines()
+        .filter(|line| !line.starts_with(' ') && !line.starts_with("note: "))
+        .skip(1)
+        .collect();
+    assert_eq!(rows.len(), 16, "{rows:#?}");
+    assert!(
+        rows.iter()
+            .any(|row| row.starts_with("intake insert\tindex\tquickassist_webhook_inbox_pkey")),
+        "{out}"
+    );
+    assert!(
+        out.contains("    Insert on quickassist_webhook_inbox"),
+        "{out}"
+    );
+    // Three rows: PostgreSQL reads some of them whole, and the note says when that matters.
+    assert!(out.contains("\tTABLE SCAN\t"), "{out}");
+    assert!(
+        out.contains("note: PostgreSQL reads a small table whole"),
+        "{out}"
+    );
+    assert!(!out.contains(PASSWORD));
 }

@@ -206,6 +206,17 @@ static CLAIMS: LazyLock<[[String; 2]; 2]> = LazyLock::new(|| {
     ]
 });
 
+/// The claim of one batch (see [`claim_sql`]), for [`Inbox::query_plans`](crate::Inbox::query_plans).
+pub(crate) fn statement(fair: bool, ordered: bool) -> String {
+    CLAIMS[usize::from(fair)][usize::from(ordered)].clone()
+}
+
+/// The fair claim in one statement, with a cursor (see [`FAIR_CLAIMS`]), for
+/// [`Inbox::query_plans`](crate::Inbox::query_plans).
+pub(crate) fn fair_statement(ordered: bool) -> String {
+    FAIR_CLAIMS[usize::from(ordered)][1].clone()
+}
+
 /// Where a worker's round robin stands, shared by its tasks: the last account a batch
 /// served; the next batch starts after it.
 #[derive(Debug, Default)]

@@ -37,7 +37,7 @@ const QUEUE: usize = 4 * MAX_BATCH;
 /// How long an inbox waits to gather new deliveries into one announcement.
 const ANNOUNCE_AFTER: Duration = Duration::from_millis(2);
 
-const INSERT: &str = "INSERT INTO quickassist_webhook_inbox \
+pub(crate) const INSERT: &str = "INSERT INTO quickassist_webhook_inbox \
      (account, webhook_id, event, body, signed_form, signed_at, ordering_key) \
      SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bytea[], $5::text[], \
                           $6::timestamptz[], $7::text[]) \

@@ -39,6 +39,104 @@ pub const INBOX_LAG_SECONDS: &str = "quickassist_webhooks_inbox_lag_seconds";
 pub const INBOX_HANDLER_DURATION_SECONDS: &str =
     "quickassist_webhooks_inbox_handler_duration_seconds";
 
+/// Name of the gauge of seconds the oldest due delivery has waited (since it was stored, or
+/// since its retry came due; 0 when none is due), sampled by a running worker every
+/// [`LAG_SAMPLE_INTERVAL`]. Unlabelled by default, as accounts can be many; with
+/// [`Worker::lag_per_account`](crate::Worker::lag_per_account), also one gauge per account
+/// with due deliveries, labelled `account`.
+///
+/// ```
+/// assert_eq!(
+///     quickassist_webhooks_postgres::INBOX_OLDEST_DUE_SECONDS,
+///     "quickassist_webhooks_inbox_oldest_due_seconds"
+/// );
+/// ```
+pub const INBOX_OLDEST_DUE_SECONDS: &str = "quickassist_webhooks_inbox_oldest_due_seconds";
+
+/// How often a running worker samples [`INBOX_OLDEST_DUE_SECONDS`] (feature `metrics`).
+///
+/// ```
+/// assert_eq!(quickassist_webhooks_postgres::LAG_SAMPLE_INTERVAL.as_secs(), 5);
+/// ```
+pub const LAG_SAMPLE_INTERVAL: Duration = Duration::from_secs(5);
+
+/// The oldest due delivery's age, one index probe (the index of due rows).
+pub(crate) const OLDEST_DUE: &str =
+    "SELECT coalesce(extract(epoch FROM now() - min(next_attempt_at)), 0)::float8 \
+     FROM quickassist_webhook_inbox WHERE status = 'pending' AND next_attempt_at <= now()";
+
+/// Samples [`INBOX_OLDEST_DUE_SECONDS`] for a running worker: one task of the worker calls
+/// [`sample_if_due`](Self::sample_if_due) before each batch. Without the `metrics` feature
+/// it does nothing.
+#[derive(Debug)]
+pub(crate) struct LagSampler {
+    #[cfg(feature = "metrics")]
+    per_account: bool,
+    #[cfg(feature = "metrics")]
+    next: Option<std::time::Instant>,
+    /// The accounts given a gauge by the last sample (set to 0 once none of theirs is due).
+    #[cfg(feature = "metrics")]
+    accounts: std::collections::HashSet<String>,
+}
+
+#[cfg(not(feature = "metrics"))]
+impl LagSampler {
+    pub(crate) fn new(_per_account: bool) -> Self {
+        Self {}
+    }
+
+    #[allow(clippy::unused_async)]
+    pub(crate) async fn sample_if_due(&mut self, _inbox: &crate::Inbox) {}
+}
+
+#[cfg(feature = "metrics")]
+impl LagSampler {
+    pub(crate) fn new(per_account: bool) -> Self {
+        Self {
+            per_account,
+            next: None,
+            accounts: std::collections::HashSet::new(),
+        }
+    }
+
+    /// Samples when [`LAG_SAMPLE_INTERVAL`] has passed since the last sample (or at the
+    /// first call). A failed query leaves the gauges as they were.
+    pub(crate) async fn sample_if_due(&mut self, inbox: &crate::Inbox) {
+        let now = std::time::Instant::now();
+        if self.next.is_some_and(|next| now < next) {
+            return;
+        }
+        self.next = Some(now + LAG_SAMPLE_INTERVAL);
+        match sqlx::query_scalar::<_, f64>(OLDEST_DUE)
+            .fetch_one(inbox.pool())
+            .await
+        {
+            Ok(seconds) => metrics::gauge!(INBOX_OLDEST_DUE_SECONDS).set(seconds.max(0.0)),
+            Err(error) => tracing::debug!(%error, "could not sample the inbox's lag"),
+        }
+        if !self.per_account {
+            return;
+        }
+        match inbox.lag().await {
+            Ok(lags) => {
+                let mut accounts = std::collections::HashSet::with_capacity(lags.len());
+                for lag in lags {
+                    let account = lag.account.unwrap_or_default();
+                    metrics::gauge!(INBOX_OLDEST_DUE_SECONDS, "account" => account.clone())
+                        .set(lag.oldest_due_age.as_secs_f64());
+                    accounts.insert(account);
+                }
+                for caught_up in self.accounts.difference(&accounts) {
+                    metrics::gauge!(INBOX_OLDEST_DUE_SECONDS, "account" => caught_up.clone())
+                        .set(0.0);
+                }
+                self.accounts = accounts;
+            }
+            Err(error) => tracing::debug!(%error, "could not sample the accounts' lag"),
+        }
+    }
+}
+
 /// The span an attempt runs in: `webhook`, as on the request path, with the attempt number.
 pub(crate) fn span(delivery: &StoredDelivery) -> Span {
     tracing::debug_span!(

@@ -1,5 +1,5 @@
 //! Operations on the inbox: listing, retrying dead deliveries, replaying processed ones,
-//! retention, and how far behind each account's deliveries are.
+//! and how far behind each account's deliveries are. Retention is in `retention.rs`.
 
 use std::time::Duration;
 
@@ -144,7 +144,7 @@ struct LagRow {
     age_millis: i64,
 }
 
-/// `WHERE` for a selection; binds `$1` (ids) or `$1`, `$2` (range) after `status = $0`.
+/// `WHERE` for a selection; binds `$2` (ids) or `$2`, `$3` (range) after `status = $1`.
 fn selection_sql(selection: &Selection) -> &'static str {
     match selection {
         Selection::Ids(_) => "webhook_id = ANY($2)",
@@ -153,8 +153,39 @@ fn selection_sql(selection: &Selection) -> &'static str {
     }
 }
 
+/// Requeues the rows in state `$1` that `selection` selects (see [`selection_sql`]).
+pub(crate) fn requeue_sql(selection: &Selection) -> String {
+    format!(
+        "UPDATE quickassist_webhook_inbox \
+         SET status = 'pending', attempts = 0, next_attempt_at = now(), last_error = NULL, \
+             processed_at = NULL \
+         WHERE status = $1 AND {}",
+        selection_sql(selection)
+    )
+}
+
+/// The newest `$1` deliveries (through the index on `received_at`).
+pub(crate) const LIST_ALL: &str =
+    "SELECT webhook_id, account, event, status, attempts, received_at, processed_at, last_error \
+     FROM quickassist_webhook_inbox ORDER BY received_at DESC, webhook_id DESC LIMIT $1";
+
+/// The newest `$2` deliveries in state `$1` (through the index on `(status, received_at,
+/// webhook_id)`).
+pub(crate) const LIST_BY_STATUS: &str =
+    "SELECT webhook_id, account, event, status, attempts, received_at, processed_at, last_error \
+     FROM quickassist_webhook_inbox WHERE status = $1 \
+     ORDER BY received_at DESC, webhook_id DESC LIMIT $2";
+
+/// Each account's due deliveries (through the index of pending rows by account).
+pub(crate) const LAG: &str = "SELECT account, count(*) AS due, min(next_attempt_at) AS oldest, \
+     GREATEST(0, (extract(epoch FROM now() - min(next_attempt_at)) * 1000))::bigint AS age_millis \
+     FROM quickassist_webhook_inbox \
+     WHERE status = 'pending' AND next_attempt_at <= now() \
+     GROUP BY account ORDER BY min(next_attempt_at), account";
+
 impl Inbox {
-    /// The deliveries in `status` (all when `None`), newest first, at most `limit`.
+    /// The deliveries in `status` (all when `None`), newest first, at most `limit`; each
+    /// through an index, however many the inbox holds.
     ///
     /// # Errors
     ///
@@ -173,12 +204,12 @@ impl Inbox {
         status: Option<InboxStatus>,
         limit: u32,
     ) -> Result<Vec<Listed>, Error> {
-        let rows: Vec<Row> = sqlx::query_as(
-            "SELECT webhook_id, account, event, status, attempts, received_at, processed_at, last_error \
-             FROM quickassist_webhook_inbox WHERE ($1::text IS NULL OR status = $1) \
-             ORDER BY received_at DESC, webhook_id LIMIT $2",
-        )
-        .bind(status.map(InboxStatus::as_str))
+        // Two statements, not `$1 IS NULL OR status = $1`: a generic plan could not use the
+        // state's index through it.
+        let rows: Vec<Row> = match status {
+            Some(status) => sqlx::query_as(LIST_BY_STATUS).bind(status.as_str()),
+            None => sqlx::query_as(LIST_ALL),
+        }
         .bind(i64::from(limit))
         .fetch_all(self.pool())
         .await?;
@@ -236,13 +267,7 @@ impl Inbox {
     }
 
     async fn requeue(&self, from: InboxStatus, selection: &Selection) -> Result<u64, Error> {
-        let sql = format!(
-            "UPDATE quickassist_webhook_inbox \
-             SET status = 'pending', attempts = 0, next_attempt_at = now(), last_error = NULL, \
-                 processed_at = NULL \
-             WHERE status = $1 AND {}",
-            selection_sql(selection)
-        );
+        let sql = requeue_sql(selection);
         let mut tx = self.pool().begin().await?;
         let query = sqlx::query(&sql).bind(from.as_str());
         let query = match selection {
@@ -277,15 +302,7 @@ impl Inbox {
     /// # Ok(()) }
     /// ```
     pub async fn lag(&self) -> Result<Vec<AccountLag>, Error> {
-        let rows: Vec<LagRow> = sqlx::query_as(
-            "SELECT account, count(*) AS due, min(next_attempt_at) AS oldest, \
-             GREATEST(0, (extract(epoch FROM now() - min(next_attempt_at)) * 1000))::bigint AS age_millis \
-             FROM quickassist_webhook_inbox \
-             WHERE status = 'pending' AND next_attempt_at <= now() \
-             GROUP BY account ORDER BY min(next_attempt_at), account",
-        )
-        .fetch_all(self.pool())
-        .await?;
+        let rows: Vec<LagRow> = sqlx::query_as(LAG).fetch_all(self.pool()).await?;
         Ok(rows
             .into_iter()
             .map(|row| AccountLag {
@@ -295,32 +312,5 @@ impl Inbox {
                 oldest_due_age: Duration::from_millis(u64::try_from(row.age_millis).unwrap_or(0)),
             })
             .collect())
-    }
-
-    /// Retention: deletes the deliveries processed more than `older_than` ago; returns
-    /// how many. Run it periodically (the `webhookId`s deleted are then accepted again if
-    /// the provider ever re-sent them, so keep them longer than its retry window).
-    ///
-    /// # Errors
-    ///
-    /// [`Error::Database`] when the delete fails.
-    ///
-    /// ```no_run
-    /// # async fn demo(inbox: quickassist_webhooks_postgres::Inbox) -> Result<(), quickassist_webhooks_postgres::Error> {
-    /// let deleted = inbox.purge_processed(std::time::Duration::from_secs(7 * 86_400)).await?;
-    /// # let _ = deleted;
-    /// # Ok(()) }
-    /// ```
-    pub async fn purge_processed(&self, older_than: Duration) -> Result<u64, Error> {
-        let millis = i64::try_from(older_than.as_millis()).unwrap_or(i64::MAX);
-        let deleted = sqlx::query(
-            "DELETE FROM quickassist_webhook_inbox WHERE status = 'processed' \
-             AND processed_at < now() - $1 * interval '1 millisecond'",
-        )
-        .bind(millis)
-        .execute(self.pool())
-        .await?
-        .rows_affected();
-        Ok(deleted)
     }
 }

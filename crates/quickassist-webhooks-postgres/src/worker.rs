@@ -1,23 +1,16 @@
 //! [`Worker`]: processes stored deliveries with the application's [`Handler`].
 
-use std::{
-    fmt,
-    future::Future,
-    panic::AssertUnwindSafe,
-    sync::Arc,
-    time::{Duration, Instant},
-};
+use std::{fmt, future::Future, sync::Arc, time::Duration};
 
-use futures_util::FutureExt;
-use quickassist_webhooks::{accounts::AccountId, idempotency::ClaimToken, parse_envelope, Event};
-use sqlx::{postgres::PgListener, Acquire, PgPool, Postgres, Transaction};
+use sqlx::{postgres::PgListener, PgPool};
 use tokio::{sync::watch, task::JoinSet};
-use tracing::Instrument;
 
 use crate::{
-    claim::{Claimed, Claimer, Policy},
+    batch::{process_batch, CommitMode},
+    claim::{Claimer, Policy},
     inbox::CHANNEL,
-    observe, Error, Handler, Inbox, StoredDelivery,
+    observe::LagSampler,
+    Error, Handler, Inbox,
 };
 
 /// Deliveries one task claims at a time by default ([`Worker::batch_size`]).
@@ -38,18 +31,7 @@ pub const DEFAULT_POLL_INTERVAL: Duration = Duration::from_secs(1);
 /// ```
 pub const DEFAULT_HANDLER_TIMEOUT: Duration = Duration::from_secs(60);
 
-/// Marks a batch's processed rows, in the batch's transaction (one statement for all).
-const MARK_PROCESSED: &str = "UPDATE quickassist_webhook_inbox \
-     SET status = 'processed', processed_at = now(), attempts = attempts + 1, last_error = NULL \
-     WHERE (account, webhook_id) IN (SELECT * FROM unnest($1::text[], $2::text[]))";
-
-const MARK_FAILED: &str = "UPDATE quickassist_webhook_inbox \
-     SET attempts = attempts + 1, last_error = $2, \
-         status = CASE WHEN attempts + 1 >= $3 THEN 'dead' ELSE 'pending' END, \
-         next_attempt_at = now() + $4 * interval '1 millisecond' \
-     WHERE account = $5 AND webhook_id = $1";
-
-const NEXT_DUE: &str = "SELECT min(next_attempt_at) - now() > interval '0' AS later, \
+pub(crate) const NEXT_DUE: &str = "SELECT min(next_attempt_at) - now() > interval '0' AS later, \
      extract(epoch FROM min(next_attempt_at) - now())::float8 AS seconds \
      FROM quickassist_webhook_inbox WHERE status = 'pending'";
 
@@ -74,25 +56,29 @@ const NEXT_DUE: &str = "SELECT min(next_attempt_at) - now() > interval '0' AS la
 ///
 /// # What runs exactly once, and what at least once
 ///
-/// A batch commits once, after its last handler: the rows it marks processed and every
-/// write its handlers made through the transaction they were given become visible together,
-/// or not at all. So:
+/// A delivery's mark as processed and every write its handler made through the transaction
+/// it was given are committed together, or not at all: once per batch, after its last
+/// handler (the default), or once per delivery ([`commit_mode`](Self::commit_mode)). So:
 ///
 /// - **Writes through the handler's transaction happen exactly once.** If the worker, its
-///   process or the database stops before the commit, the batch rolls back and its rows are
-///   claimed again; the handlers' writes rolled back with it.
+///   process or the database stops before the commit, the transaction rolls back and its
+///   rows are claimed again; the handlers' writes rolled back with it.
 /// - **Effects outside that transaction happen at least once**: an HTTP call, a message to
 ///   another system, a line on stdout. A crash (or a lost connection) between such an
-///   effect and the batch's commit runs the handler again for every delivery of the batch,
-///   including those whose handler had finished. Make them idempotent with the delivery's
+///   effect and the commit runs the handler again for every delivery of the transaction:
+///   with per-batch commits, the whole batch, including those whose handler had finished;
+///   with [`CommitMode::PerDelivery`], only the delivery whose handler was running. Make
+///   them idempotent with the delivery's
 ///   `webhookId` (the envelope's `webhook_id`; with many accounts, the account and it): send
 ///   it as the other system's idempotency key, or record it in a table of your own through
 ///   the handler's transaction before acting and skip it when it is already there.
-/// - A slow handler delays the commit of its batch-mates (up to
+/// - With per-batch commits, a slow handler delays the commit of its batch-mates (up to
 ///   [`handler_timeout`](Self::handler_timeout), 60 s by default): they are processed, but
-///   not visible as processed, until it returns. With handlers that call other services,
-///   prefer small batches ([`batch_size`](Self::batch_size), down to 1) and more
-///   [`tasks`](Self::tasks).
+///   not visible as processed, until it returns. With [`CommitMode::PerDelivery`] it
+///   delays no other delivery: each is claimed and committed on its own, when its own
+///   handler returns, and the worker's other tasks go on with the rest. Choose it for handlers that
+///   call other services or can be slow; keep per-batch commits for handlers that only
+///   write to the database, where a commit per batch is cheaper.
 ///
 /// ```no_run
 /// use quickassist_webhooks_postgres::{handler_fn, Inbox, Worker};
@@ -121,16 +107,20 @@ pub struct Worker<H> {
     claimer: Arc<Claimer>,
 }
 
+/// A worker's settings.
 #[derive(Clone, Copy, Debug)]
-struct Config {
-    tasks: usize,
+pub(crate) struct Config {
+    pub(crate) tasks: usize,
     /// What each batch claims: its size, fairness, ordering, per-account limit.
-    claim: Policy,
-    max_attempts: u32,
-    backoff_base: Duration,
-    backoff_max: Duration,
-    poll_interval: Duration,
-    handler_timeout: Duration,
+    pub(crate) claim: Policy,
+    pub(crate) max_attempts: u32,
+    pub(crate) backoff_base: Duration,
+    pub(crate) backoff_max: Duration,
+    pub(crate) poll_interval: Duration,
+    pub(crate) handler_timeout: Duration,
+    /// Feature `metrics`: a lag gauge per account besides the total.
+    pub(crate) lag_per_account: bool,
+    pub(crate) commit: CommitMode,
 }
 
 impl<H: Handler> Worker<H> {
@@ -155,6 +145,8 @@ impl<H: Handler> Worker<H> {
                 backoff_max: DEFAULT_BACKOFF_MAX,
                 poll_interval: DEFAULT_POLL_INTERVAL,
                 handler_timeout: DEFAULT_HANDLER_TIMEOUT,
+                lag_per_account: false,
+                commit: CommitMode::PerBatch,
             },
             claimer: Arc::default(),
         }
@@ -167,10 +159,11 @@ impl<H: Handler> Worker<H> {
         self
     }
 
-    /// Deliveries claimed per batch (at least 1). A batch commits once, at its end: its
-    /// processed rows (and their handlers' writes) become visible together, and a failed
-    /// commit runs them all again. With slow handlers (calls to other services), prefer
-    /// small batches and more [`tasks`](Self::tasks).
+    /// Deliveries claimed per batch (at least 1). With per-batch commits (the default
+    /// [`commit_mode`](Self::commit_mode)), a batch commits once, at its end: its processed
+    /// rows (and their handlers' writes) become visible together, and a failed commit runs
+    /// them all again. With slow handlers (calls to other services), prefer
+    /// [`CommitMode::PerDelivery`].
     #[must_use]
     pub fn batch_size(mut self, size: usize) -> Self {
         self.config.claim.batch_size = size.max(1);
@@ -271,6 +264,45 @@ impl<H: Handler> Worker<H> {
         self
     }
 
+    /// When the handlers' work is committed: once per batch (the default), or once per
+    /// delivery, so that a slow handler never delays the commit of other deliveries (see
+    /// [`CommitMode`]). With [`CommitMode::PerDelivery`], run several [`tasks`](Self::tasks):
+    /// while one waits for a slow handler, the others go on.
+    ///
+    /// ```no_run
+    /// # fn demo(worker: quickassist_webhooks_postgres::Worker<impl quickassist_webhooks_postgres::Handler>) {
+    /// use quickassist_webhooks_postgres::CommitMode;
+    /// let worker = worker.tasks(4).commit_mode(CommitMode::PerDelivery);
+    /// # let _ = worker; }
+    /// ```
+    #[must_use]
+    pub fn commit_mode(mut self, mode: CommitMode) -> Self {
+        self.config.commit = mode;
+        self
+    }
+
+    /// Feature `metrics`: besides the total, one [`INBOX_OLDEST_DUE_SECONDS`] gauge per
+    /// account with due deliveries, labelled `account` (default `false`: accounts can be
+    /// many, and each is a time series). An account that catches up is set to 0. Each
+    /// sample then also counts the due deliveries by account ([`Inbox::lag`]), a scan of
+    /// the due rows every [`LAG_SAMPLE_INTERVAL`].
+    ///
+    /// [`INBOX_OLDEST_DUE_SECONDS`]: crate::INBOX_OLDEST_DUE_SECONDS
+    /// [`LAG_SAMPLE_INTERVAL`]: crate::LAG_SAMPLE_INTERVAL
+    ///
+    /// ```no_run
+    /// # fn demo(worker: quickassist_webhooks_postgres::Worker<impl quickassist_webhooks_postgres::Handler>) {
+    /// let worker = worker.lag_per_account(true);
+    /// # let _ = worker; }
+    /// ```
+    #[cfg(feature = "metrics")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "metrics")))]
+    #[must_use]
+    pub fn lag_per_account(mut self, per_account: bool) -> Self {
+        self.config.lag_per_account = per_account;
+        self
+    }
+
     /// Claims one batch of due deliveries and processes it; returns how many were claimed
     /// (0 when none is due). What each task does in a loop; useful in tests and one-shot
     /// jobs.
@@ -307,9 +339,12 @@ impl<H: Handler> Worker<H> {
             Arc::clone(&wake),
             stopped.clone(),
         ));
-        for _ in 0..self.config.tasks {
+        for task in 0..self.config.tasks {
+            // The first task samples the lag gauge (feature `metrics`).
+            let sampler = (task == 0).then(|| LagSampler::new(self.config.lag_per_account));
             tasks.spawn(run_task(
-                self.inbox.pool().clone(),
+                self.inbox.clone(),
+                sampler,
                 Arc::clone(&self.handler),
                 self.config,
                 Arc::clone(&self.claimer),
@@ -409,20 +444,25 @@ async fn listen(pool: PgPool, wake: Arc<tokio::sync::Notify>, mut stopped: watch
 }
 
 async fn run_task<H: Handler>(
-    pool: PgPool,
+    inbox: Inbox,
+    mut sampler: Option<LagSampler>,
     handler: Arc<H>,
     config: Config,
     claimer: Arc<Claimer>,
     wake: Arc<tokio::sync::Notify>,
     mut stopped: watch::Receiver<bool>,
 ) {
+    let pool = inbox.pool();
     while !*stopped.borrow() {
+        if let Some(sampler) = &mut sampler {
+            sampler.sample_if_due(&inbox).await;
+        }
         // Registered before looking, so a notification that arrives meanwhile is not lost.
         let notified = wake.notified();
         tokio::pin!(notified);
         notified.as_mut().enable();
-        let pause = match process_batch(&pool, handler.as_ref(), &config, &claimer).await {
-            Ok(0) => next_due(&pool)
+        let pause = match process_batch(pool, handler.as_ref(), &config, &claimer).await {
+            Ok(0) => next_due(pool)
                 .await
                 .map_or(config.poll_interval, |due| due.min(config.poll_interval)),
             Ok(_) => continue,
@@ -446,179 +486,5 @@ async fn next_due(pool: &PgPool) -> Option<Duration> {
     match (later?, seconds?) {
         (true, seconds) => Duration::try_from_secs_f64(seconds).ok(),
         (false, _) => Some(Duration::ZERO),
-    }
-}
-
-async fn process_batch<H: Handler>(
-    pool: &PgPool,
-    handler: &H,
-    config: &Config,
-    claimer: &Claimer,
-) -> Result<usize, Error> {
-    let mut tx = pool.begin().await?;
-    // `SET LOCAL statement_timeout`, which takes no bind parameters.
-    sqlx::query("SELECT set_config('statement_timeout', $1, true)")
-        .bind(format!("{}ms", config.handler_timeout.as_millis().max(1)))
-        .execute(&mut *tx)
-        .await?;
-    let rows = claimer.claim(&mut tx, config.claim).await?;
-    let mut processed = Vec::with_capacity(rows.len());
-    for row in &rows {
-        if process_one(&mut tx, handler, config, row).await? {
-            processed.push(row);
-        }
-    }
-    if !processed.is_empty() {
-        let accounts: Vec<&str> = processed.iter().map(|row| row.account.as_str()).collect();
-        let ids: Vec<&str> = processed
-            .iter()
-            .map(|row| row.webhook_id.as_str())
-            .collect();
-        sqlx::query(MARK_PROCESSED)
-            .bind(accounts)
-            .bind(ids)
-            .execute(&mut *tx)
-            .await?;
-    }
-    tx.commit().await?;
-    Ok(rows.len())
-}
-
-/// Why an attempt failed, and whether another could succeed.
-struct Failure {
-    error: String,
-    fatal: bool,
-}
-
-/// Runs the handler for `row` in a savepoint; true when it succeeded (the caller marks it
-/// processed), false when the failure is recorded.
-async fn process_one<H: Handler>(
-    tx: &mut Transaction<'static, Postgres>,
-    handler: &H,
-    config: &Config,
-    row: &Claimed,
-) -> Result<bool, Error> {
-    let webhook_id = row.webhook_id.as_str();
-    let attempt = u32::try_from(row.attempts).unwrap_or(0).saturating_add(1);
-    let failure = match stored_delivery(row, attempt) {
-        Err(failure) => Some(failure),
-        Ok(delivery) => {
-            let span = observe::span(&delivery);
-            let mut savepoint = tx.begin().await?;
-            let started = Instant::now();
-            let call = AssertUnwindSafe(handler.handle(delivery, &mut savepoint))
-                .catch_unwind()
-                .instrument(span);
-            let failure = match tokio::time::timeout(config.handler_timeout, call).await {
-                Ok(Ok(Ok(()))) => None,
-                Ok(Ok(Err(error))) => Some(error.to_string()),
-                Ok(Err(_)) => Some("the handler panicked".to_owned()),
-                Err(_) => Some(format!(
-                    "the handler timed out after {:?}",
-                    config.handler_timeout
-                )),
-            };
-            observe::handler_finished(started.elapsed());
-            match failure {
-                None => savepoint.commit().await?,
-                Some(_) => {
-                    // A handler dropped at its timeout may leave a statement running; the
-                    // error it ends with is read by the connection's next call, which may
-                    // be this rollback. The savepoint, dropped unreleased, then queues its
-                    // rollback ahead of the next statement (the mark below), so the
-                    // handler's writes are undone either way; a connection that is gone
-                    // fails that statement, and the batch with it.
-                    if let Err(error) = savepoint.rollback().await {
-                        tracing::debug!(webhook_id, %error, "handler's savepoint rolled back late");
-                    }
-                }
-            }
-            failure.map(|error| Failure {
-                error,
-                fatal: false,
-            })
-        }
-    };
-    let Some(Failure { error, fatal }) = failure else {
-        observe::processed(webhook_id, row.received_at);
-        return Ok(true);
-    };
-    let max_attempts = if fatal { attempt } else { config.max_attempts };
-    let delay = backoff(config, attempt);
-    observe::failed(webhook_id, attempt, &error, attempt >= max_attempts);
-    sqlx::query(MARK_FAILED)
-        .bind(webhook_id)
-        .bind(error)
-        .bind(i32::try_from(max_attempts).unwrap_or(i32::MAX))
-        .bind(i64::try_from(delay.as_millis()).unwrap_or(i64::MAX))
-        .bind(&row.account)
-        .execute(&mut **tx)
-        .await?;
-    Ok(false)
-}
-
-/// The row as the handler gets it. Verified and parsed at intake, so only a change of this
-/// library's event types or a hand-edited row can fail here, and retrying would not help.
-fn stored_delivery(row: &Claimed, attempt: u32) -> Result<StoredDelivery, Failure> {
-    let fatal = |error: String| Failure { error, fatal: true };
-    let envelope = parse_envelope::<Event>(&row.body)
-        .map_err(|error| fatal(format!("not an envelope: {error}")))?;
-    let account = match row.account.as_str() {
-        "" => None,
-        id => Some(AccountId::new(id).ok_or_else(|| fatal(format!("not an account id: {id:?}")))?),
-    };
-    Ok(StoredDelivery {
-        envelope,
-        account,
-        attempt,
-        received_at: row.received_at,
-    })
-}
-
-/// The delay after the `attempt`th failure: `base * 2^(attempt-1)`, at most `max`, drawn
-/// between half and all of it.
-fn backoff(config: &Config, attempt: u32) -> Duration {
-    let exponent = attempt.saturating_sub(1).min(30);
-    let full = config
-        .backoff_base
-        .saturating_mul(1 << exponent)
-        .min(config.backoff_max);
-    // Random bits from the standard library's keyed hasher (through ClaimToken).
-    let fraction = (ClaimToken::random().get() % 1_000_000) as f64 / 1_000_000.0;
-    full.mul_f64(0.5 + fraction / 2.0)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn backoff_doubles_within_jitter_and_caps() {
-        let config = Config {
-            tasks: 1,
-            claim: Policy {
-                batch_size: 1,
-                fair: true,
-                ordered: false,
-                in_progress_per_account: None,
-            },
-            max_attempts: 5,
-            backoff_base: Duration::from_millis(100),
-            backoff_max: Duration::from_secs(1),
-            poll_interval: Duration::from_secs(1),
-            handler_timeout: DEFAULT_HANDLER_TIMEOUT,
-        };
-        for (attempt, full) in [
-            (1, 100),
-            (2, 200),
-            (3, 400),
-            (4, 800),
-            (5, 1000),
-            (40, 1000),
-        ] {
-            let delay = backoff(&config, attempt);
-            let full = Duration::from_millis(full);
-            assert!(delay >= full / 2 && delay <= full, "{attempt}: {delay:?}");
-        }
     }
 }

@@ -167,3 +167,53 @@ async fn lag_shows_each_accounts_due_deliveries_and_how_long_the_oldest_waited()
     assert_eq!(count(&inbox, "processed").await, 6);
     assert_eq!(inbox.lag().await.unwrap(), []);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_hot_query_reads_through_an_index() {
+    let (_server, inbox) = inbox().await;
+    // 200,000 rows of 50 accounts: of each hundred, 96 processed, 2 dead, 1 due, 1 waiting
+    // for a retry. (bench_inbox plans shows the same at ten million.)
+    sqlx::query(
+        "INSERT INTO quickassist_webhook_inbox \
+           (account, webhook_id, event, body, signed_form, signed_at, received_at, ordering_key, \
+            status, attempts, next_attempt_at, processed_at) \
+         SELECT 'acct_' || lpad((n % 50)::text, 4, '0'), 'whk_' || n, 'message.delivered', \
+                '{}'::bytea, 'raw', at, at, 'msg_' || (n / 2), \
+                CASE WHEN n % 100 < 96 THEN 'processed' WHEN n % 100 < 98 THEN 'dead' \
+                     ELSE 'pending' END, 1, \
+                CASE WHEN n % 100 = 99 THEN now() + interval '1 hour' ELSE at END, \
+                CASE WHEN n % 100 < 96 THEN at + interval '1 second' END \
+         FROM generate_series(1, 200000) AS n, \
+              LATERAL (SELECT now() - (n % 604800) * interval '1 second' AS at) t",
+    )
+    .execute(inbox.pool())
+    .await
+    .unwrap();
+    sqlx::query("ANALYZE quickassist_webhook_inbox")
+        .execute(inbox.pool())
+        .await
+        .unwrap();
+
+    let plans = inbox.query_plans().await.unwrap();
+    assert_eq!(plans.len(), 16);
+    for plan in &plans {
+        assert!(!plan.scans_table, "{}:\n{}", plan.query, plan.text);
+        assert!(!plan.indexes.is_empty(), "{}:\n{}", plan.query, plan.text);
+    }
+    let indexes_of = |query: &str| {
+        plans
+            .iter()
+            .find(|plan| plan.query == query)
+            .map(|plan| plan.indexes.clone())
+            .unwrap()
+    };
+    assert_eq!(
+        indexes_of("intake insert"),
+        ["quickassist_webhook_inbox_pkey"]
+    );
+    assert!(indexes_of("list (by status)")
+        .contains(&"quickassist_webhook_inbox_status_received".to_owned()));
+    assert!(
+        indexes_of("retention batch").contains(&"quickassist_webhook_inbox_processed".to_owned())
+    );
+}

@@ -17,7 +17,7 @@ use std::{
 use chrono::{TimeZone, Utc};
 use common::{count, delivery, delivery_of, inbox};
 use quickassist_webhooks::{receive::Intake, Envelope, Event};
-use quickassist_webhooks_postgres::{handler_fn, Inbox, Selection, Worker};
+use quickassist_webhooks_postgres::{handler_fn, CommitMode, Inbox, Selection, Worker};
 use quickassist_webhooks_test::eventually;
 
 const HANDLED: &str = "CREATE TABLE handled (webhook_id text NOT NULL, at timestamptz NOT NULL DEFAULT clock_timestamp())";
@@ -302,20 +302,125 @@ async fn shutdown_finishes_the_batch_in_hand() {
     assert_eq!(count(&inbox, "processed").await, 8);
 }
 
+/// A worker of `tasks` tasks, batches of eight, over eight deliveries; the handler of the
+/// fourth (`whk_3`) is held until `release` says so.
+struct HeldHandler {
+    _server: quickassist_webhooks_test::postgres::PostgresServer,
+    inbox: Inbox,
+    release: tokio::sync::watch::Sender<bool>,
+    running: quickassist_webhooks_postgres::RunningWorker,
+}
+
+/// Starts [`HeldHandler`] with `mode` and returns once `returned` other handlers have
+/// returned.
+async fn held_handler(mode: CommitMode, tasks: usize, returned: usize) -> HeldHandler {
+    let (server, inbox) = inbox().await;
+    sqlx::query(HANDLED)
+        .execute(inbox.pool())
+        .await
+        .expect("the handled table");
+    for n in 0..8 {
+        inbox
+            .store(&delivery(&format!("whk_{n}")))
+            .await
+            .expect("stored");
+    }
+    let (release, released) = tokio::sync::watch::channel(false);
+    let (handled, mut handlers_returned) = tokio::sync::mpsc::unbounded_channel();
+    let running = Worker::new(
+        inbox.clone(),
+        handler_fn(move |delivery, tx| {
+            let (mut released, handled) = (released.clone(), handled.clone());
+            Box::pin(async move {
+                sqlx::query("INSERT INTO handled (webhook_id) VALUES ($1)")
+                    .bind(&delivery.envelope.webhook_id)
+                    .execute(&mut **tx)
+                    .await?;
+                if delivery.envelope.webhook_id == "whk_3" {
+                    let _ = released.wait_for(|released| *released).await;
+                } else {
+                    let _ = handled.send(());
+                }
+                Ok(())
+            })
+        }),
+    )
+    .tasks(tasks)
+    .batch_size(8)
+    .commit_mode(mode)
+    .spawn();
+    for _ in 0..returned {
+        handlers_returned.recv().await.expect("a handler returned");
+    }
+    HeldHandler {
+        _server: server,
+        inbox,
+        release,
+        running,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn per_delivery_commits_show_batch_mates_processed_while_one_handler_is_held() {
+    // Every other handler returns while the fourth is held: the other task goes on.
+    let held = held_handler(CommitMode::PerDelivery, 2, 7).await;
+    // Each committed as its handler returned; the last only just now.
+    eventually("the seven commits", Duration::from_secs(10), async || {
+        count(&held.inbox, "processed").await == 7
+    })
+    .await;
+    assert_eq!(
+        attempts(&held.inbox, "whk_3").await,
+        ("pending".into(), 0),
+        "the held one is not processed yet"
+    );
+    held.release.send(true).unwrap();
+    held.running.shutdown().await;
+    assert_eq!(count(&held.inbox, "processed").await, 8);
+    let (rows, distinct): (i64, i64) =
+        sqlx::query_as("SELECT count(*), count(DISTINCT webhook_id) FROM handled")
+            .fetch_one(held.inbox.pool())
+            .await
+            .unwrap();
+    assert_eq!((rows, distinct), (8, 8), "each handled once");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn per_batch_commits_show_nothing_until_the_held_handler_returns() {
+    // One task, one batch of eight: three handlers return, then the fourth is held and the
+    // batch with it.
+    let held = held_handler(CommitMode::PerBatch, 1, 3).await;
+    assert_eq!(
+        count(&held.inbox, "processed").await,
+        0,
+        "the batch commits after its last handler"
+    );
+    held.release.send(true).unwrap();
+    held.running.shutdown().await;
+    assert_eq!(count(&held.inbox, "processed").await, 8);
+}
+
 // ---- worker processes ----
 
 /// The worker process: runs when the parent test sets `INBOX_WORKER_URL` and calls this
 /// test binary with `--exact worker_process --ignored`.
 ///
 /// `INBOX_WORKER_MODE=hang`: the handler writes its row, prints `HANDLING <id>` and never
-/// returns (the parent kills the process). Otherwise: writes its row and returns.
+/// returns (the parent kills the process). Otherwise: writes its row and returns;
+/// `INBOX_WORKER_MODE=each`: with per-delivery commits.
 #[tokio::test(flavor = "multi_thread")]
 #[ignore = "run as a child process by the tests below"]
 async fn worker_process() {
     let Ok(url) = std::env::var("INBOX_WORKER_URL") else {
         return;
     };
-    let hang = std::env::var("INBOX_WORKER_MODE").is_ok_and(|mode| mode == "hang");
+    let mode = std::env::var("INBOX_WORKER_MODE").unwrap_or_default();
+    let hang = mode == "hang";
+    let commit = if mode == "each" {
+        CommitMode::PerDelivery
+    } else {
+        CommitMode::PerBatch
+    };
     let inbox = Inbox::connect(&url).await.unwrap();
     let worker = Worker::new(
         inbox,
@@ -335,6 +440,7 @@ async fn worker_process() {
     )
     .tasks(4)
     .batch_size(32)
+    .commit_mode(commit)
     .poll_interval(Duration::from_millis(100));
     let _running = worker.spawn();
     println!("WORKER READY");
@@ -405,6 +511,8 @@ async fn worker_killed_mid_handler_processes_exactly_once_after_restart() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn two_worker_processes_process_ten_thousand_deliveries_once_each() {
+    // One commits per batch, the other per delivery (releasing and locking again the rows
+    // of its batches, which the first may take meanwhile).
     let (server, inbox) = inbox().await;
     sqlx::query(HANDLED).execute(inbox.pool()).await.unwrap();
     sqlx::query(
@@ -417,7 +525,7 @@ async fn two_worker_processes_process_ten_thousand_deliveries_once_each() {
     .await
     .unwrap();
     let url = server.url();
-    let mut workers = [worker_child(&url, "normal"), worker_child(&url, "normal")];
+    let mut workers = [worker_child(&url, "normal"), worker_child(&url, "each")];
     eventually("all processed", Duration::from_secs(120), async || {
         count(&inbox, "processed").await == 10_000
     })

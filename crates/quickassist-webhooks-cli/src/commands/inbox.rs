@@ -1,10 +1,11 @@
-//! `qa-webhooks inbox list | lag | retry | replay | purge`: the PostgreSQL inbox from a shell.
+//! `qa-webhooks inbox list | lag | retry | replay | purge | plans`: the PostgreSQL inbox from a
+//! shell.
 
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use quickassist_webhooks_postgres::{
-    redact_url, AccountLag, Inbox, InboxStatus, Listed, Selection,
+    redact_url, AccountLag, Inbox, InboxStatus, Listed, QueryPlan, Selection,
 };
 
 use super::write_stdout;
@@ -42,12 +43,21 @@ enum Action {
     Retry(SelectionArgs),
     /// Make processed deliveries pending again, so the handler runs for them once more.
     Replay(SelectionArgs),
-    /// Retention: delete the deliveries processed longer ago than AGE (their webhookIds are
-    /// then accepted again, so keep them longer than the provider retries).
+    /// Retention: delete the deliveries processed longer ago than AGE, 1,000 per statement
+    /// (keep them at least as long as the receiver's replay window plus its clock-skew
+    /// allowance, 24 h by default: copies of purged deliveries are then refused as stale).
     Purge {
         /// How long ago: a number and a unit, s, m, h or d (e.g. 7d, 12h).
         #[arg(long, value_name = "AGE", value_parser = parse_age)]
         older_than: Duration,
+    },
+    /// How PostgreSQL would run each hot query of the inbox on this database now: the
+    /// indexes it reads, and whether it reads the whole table (which it prefers while the
+    /// table is small; at size, every one should read through an index).
+    Plans {
+        /// Print each query's plan as EXPLAIN does, too.
+        #[arg(long)]
+        explain: bool,
     },
 }
 
@@ -161,6 +171,17 @@ pub(crate) fn run(args: InboxArgs) -> Outcome {
                 let count = inbox.purge_processed(older_than).await.map_err(failed)?;
                 write_stdout(format!("purged {count} processed deliveries\n").as_bytes())
             }
+            Action::Plans { explain } => {
+                let plans = inbox.query_plans().await.map_err(failed)?;
+                let mut out = plans_table(&plans, explain);
+                if plans.iter().any(|plan| plan.scans_table) {
+                    out.push_str(
+                        "note: PostgreSQL reads a small table whole rather than through an \
+                         index; with many rows, a TABLE SCAN above means a missing index\n",
+                    );
+                }
+                write_stdout(out.as_bytes())
+            }
         }
     })
 }
@@ -205,6 +226,30 @@ fn lag_table(lag: &[AccountLag]) -> String {
                 .oldest_due_since
                 .to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
         ));
+    }
+    out
+}
+
+/// One line per hot query, tab-separated: the query, `index` or `TABLE SCAN`, the indexes
+/// read; with `explain`, each plan after its line, indented.
+fn plans_table(plans: &[QueryPlan], explain: bool) -> String {
+    let mut out = String::from("QUERY\tREADS\tINDEXES\n");
+    for plan in plans {
+        let reads = if plan.scans_table {
+            "TABLE SCAN"
+        } else {
+            "index"
+        };
+        out.push_str(&format!(
+            "{}\t{reads}\t{}\n",
+            plan.query,
+            plan.indexes.join(",")
+        ));
+        if explain {
+            for line in plan.text.lines() {
+                out.push_str(&format!("    {line}\n"));
+            }
+        }
     }
     out
 }

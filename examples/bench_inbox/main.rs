@@ -7,6 +7,8 @@
 //! cargo run --release -p quickassist-examples --example bench_inbox [SECONDS_PER_LEVEL]
 //! cargo run --release -p quickassist-examples --example bench_inbox serve PORT SECRET
 //! cargo run --release -p quickassist-examples --example bench_inbox pickup [SAMPLES]
+//! cargo run --release -p quickassist-examples --example bench_inbox commits [COUNT]
+//! cargo run --release -p quickassist-examples --example bench_inbox size ROWS EXPIRED [SECONDS]
 //! ```
 //!
 //! Each mode starts its own throwaway cluster (`PostgresServer::start_durable`). The first
@@ -16,6 +18,15 @@
 //! another process (`bench/inbox.sh` drives it with wrk). `pickup` stores deliveries one
 //! at a time with a worker idle (polling every hour) and reports how long each took to
 //! reach the handler: the `LISTEN`/`NOTIFY` path.
+//!
+//! At size (`bench/inbox-size.sh` runs them): `commits` compares the commit modes (worker
+//! throughput, and how soon a batch's other deliveries are visible while one handler is
+//! slow); `size` measures the intake at 64 clients and the workers on an empty inbox, then
+//! again with `ROWS` stored deliveries (added by bulk SQL), prints how PostgreSQL runs each
+//! hot query (failing when one reads the whole table), and measures the intake again while
+//! the `EXPIRED` of them processed over a week ago are purged.
+
+mod size;
 
 use std::{
     error::Error,
@@ -29,24 +40,49 @@ use quickassist_webhooks::{
     testing::{self, sample, SignedRequest},
     Event, Secret, Verifier, SIGNATURE_HEADER,
 };
-use quickassist_webhooks_postgres::{handler_fn, Inbox, Worker};
+use quickassist_webhooks_postgres::{handler_fn, CommitMode, Inbox, Worker};
 use quickassist_webhooks_test::postgres::PostgresServer;
 use quickassist_webhooks_tower::IntakeService;
 
 const SECRET: &str = "whsec_bench_inbox";
 static NEXT_ID: AtomicU64 = AtomicU64::new(0);
 
-async fn intake(url: &str, clients: usize, seconds: u64) -> Result<(), Box<dyn Error>> {
+/// What the intake did: deliveries/s and latency quantiles.
+struct Summary {
+    rate: f64,
+    p50: Duration,
+    p99: Duration,
+    count: usize,
+}
+
+impl Summary {
+    fn row(&self, what: &str) -> String {
+        format!(
+            "| {what} | {:.0} deliveries/s | p50 {:.2} ms | p99 {:.2} ms | {} deliveries |",
+            self.rate,
+            self.p50.as_secs_f64() * 1000.0,
+            self.p99.as_secs_f64() * 1000.0,
+            self.count
+        )
+    }
+}
+
+/// `clients` clients delivering fresh signed deliveries to `url` while `keep_going` says so.
+async fn intake(
+    url: &str,
+    clients: usize,
+    keep_going: impl Fn() -> bool + Clone + Send + 'static,
+) -> Result<Summary, Box<dyn Error>> {
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(clients)
         .build()?;
     let secret = Secret::from(SECRET);
-    let deadline = Instant::now() + Duration::from_secs(seconds);
     let tasks = (0..clients).map(|_| {
         let (client, secret, url) = (client.clone(), secret.clone(), url.to_owned());
+        let keep_going = keep_going.clone();
         tokio::spawn(async move {
             let mut latencies = Vec::new();
-            while Instant::now() < deadline {
+            while keep_going() {
                 let id = format!("whk_bench_{}", NEXT_ID.fetch_add(1, Ordering::Relaxed));
                 let request = SignedRequest::new(&secret, &sample(Event::MESSAGE_DELIVERED, &id));
                 let started = Instant::now();
@@ -72,14 +108,18 @@ async fn intake(url: &str, clients: usize, seconds: u64) -> Result<(), Box<dyn E
     let elapsed = started.elapsed().as_secs_f64();
     latencies.sort_unstable();
     let at = |q| quantile(&latencies, q);
-    println!(
-        "| intake | {clients} clients | {:.0} deliveries/s | p50 {:.2} ms | p99 {:.2} ms | {} deliveries |",
-        latencies.len() as f64 / elapsed,
-        at(0.50).as_secs_f64() * 1000.0,
-        at(0.99).as_secs_f64() * 1000.0,
-        latencies.len()
-    );
-    Ok(())
+    Ok(Summary {
+        rate: latencies.len() as f64 / elapsed,
+        p50: at(0.50),
+        p99: at(0.99),
+        count: latencies.len(),
+    })
+}
+
+/// Keeps going for `seconds` from now.
+fn for_seconds(seconds: u64) -> impl Fn() -> bool + Clone + Send + 'static {
+    let end = Instant::now() + Duration::from_secs(seconds);
+    move || Instant::now() < end
 }
 
 /// The latency at quantile `q` of `sorted` latencies.
@@ -206,6 +246,136 @@ async fn pickup(inbox: &Inbox, samples: usize) -> Result<(), Box<dyn Error>> {
     Ok(())
 }
 
+/// Worker throughput in each commit mode, and how soon a batch's other deliveries are
+/// visible while one handler takes 2 s.
+async fn commits(inbox: &Inbox, count: i64) -> Result<(), Box<dyn Error>> {
+    for (n, mode) in [CommitMode::PerBatch, CommitMode::PerDelivery]
+        .into_iter()
+        .enumerate()
+    {
+        let rate = size::worker_rate(inbox, &format!("whk_rate_{n}_"), count, mode).await?;
+        println!("| worker (4 tasks, batches of 64) | {mode:?} | {rate:.0} deliveries/s | {count} deliveries |");
+    }
+    let hold = Duration::from_secs(2);
+    for mode in [CommitMode::PerBatch, CommitMode::PerDelivery] {
+        let visible = size::batch_mates_visible(inbox, mode, hold, 5).await?;
+        println!(
+            "| batch of 16, one handler takes {hold:?} | {mode:?} | the other 15 visible after: p50 {:.1} ms, max {:.1} ms | {} deliveries |",
+            quantile(&visible, 0.5).as_secs_f64() * 1000.0,
+            visible[visible.len() - 1].as_secs_f64() * 1000.0,
+            visible.len()
+        );
+    }
+    Ok(())
+}
+
+/// On an empty inbox, then with `rows` stored deliveries (`expired` of them processed over a
+/// week ago): the intake at 64 clients and the workers' throughput; each hot query's plan;
+/// the intake while the expired rows are purged. Fails when a hot query reads the whole
+/// table at size.
+async fn at_size(rows: i64, expired: i64, seconds: u64) -> Result<(), Box<dyn Error>> {
+    let (server, inbox) = database().await?;
+    // Sized as a database that holds millions of rows would be (a quarter of this machine's
+    // memory would be 6 GB; the default, 128 MB, suits a laptop).
+    sqlx::query("ALTER SYSTEM SET shared_buffers = '2GB'")
+        .execute(inbox.pool())
+        .await?;
+    inbox.pool().close().await;
+    let _server = tokio::task::spawn_blocking(move || {
+        let mut server = server;
+        server.restart().map(|()| server)
+    })
+    .await??;
+    let inbox = Inbox::connect(&_server.url()).await?;
+    // As a database that has run for a while: WAL segments in place to recycle (a fresh
+    // cluster creates, zero-fills and fsyncs each new one during the first measurement).
+    size::populate(&inbox, 2_000_000, 0).await?;
+    sqlx::query("TRUNCATE quickassist_webhook_inbox")
+        .execute(inbox.pool())
+        .await?;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let url = format!("http://{}/webhooks/thequickassist", listener.local_addr()?);
+    serve(listener, &inbox, SECRET)?;
+    for (n, label) in [(0, "empty"), (1, "at size")] {
+        if n == 1 {
+            size::populate(&inbox, rows, expired).await?;
+        }
+        // A warm-up of the same load (WAL segments in place, caches filled), then the
+        // measurement.
+        intake(&url, 64, for_seconds(5)).await?;
+        let summary = intake(&url, 64, for_seconds(seconds)).await?;
+        println!("{}", summary.row(&format!("intake, 64 clients | {label}")));
+        // What the intake stored first (not measured), then a backlog of 50,000.
+        size::worker_rate(&inbox, &format!("whk_drain_{n}_"), 0, CommitMode::PerBatch).await?;
+        let rate = size::worker_rate(
+            &inbox,
+            &format!("whk_size_work_{n}_"),
+            50_000,
+            CommitMode::PerBatch,
+        )
+        .await?;
+        println!("| worker (4 tasks, batches of 64) | {label} | {rate:.0} deliveries/s | 50000 deliveries |");
+    }
+    let scanning = print_plans(&inbox).await?;
+
+    // The intake alone just before the purge, then beside it.
+    let alone = intake(&url, 64, for_seconds(seconds)).await?;
+    println!(
+        "{}",
+        alone.row("intake, 64 clients | at size, before the purge")
+    );
+
+    let purging = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let purge = tokio::spawn({
+        let (inbox, purging) = (inbox.clone(), std::sync::Arc::clone(&purging));
+        async move {
+            let started = Instant::now();
+            let purged = inbox.purge_processed(Duration::from_secs(7 * 86_400)).await;
+            purging.store(false, Ordering::SeqCst);
+            purged.map(|purged| (purged, started.elapsed()))
+        }
+    });
+    let beside = intake(&url, 64, move || purging.load(Ordering::SeqCst)).await?;
+    let (purged, took) = purge.await??;
+    println!("{}", beside.row("intake, 64 clients | while purging"));
+    println!(
+        "| purge | {purged} rows in {:.1} s | {:.0} rows/s | intake p99 while purging / alone: {:.2} |",
+        took.as_secs_f64(),
+        purged as f64 / took.as_secs_f64(),
+        beside.p99.as_secs_f64() / alone.p99.as_secs_f64()
+    );
+    if scanning.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "these read the whole table at {rows} rows: {}",
+            scanning.join(", ")
+        )
+        .into())
+    }
+}
+
+/// Prints each hot query's plan; returns those that read the whole table.
+async fn print_plans(inbox: &Inbox) -> Result<Vec<&'static str>, Box<dyn Error>> {
+    let plans = inbox.query_plans().await?;
+    for plan in &plans {
+        let reads = if plan.scans_table {
+            "TABLE SCAN"
+        } else {
+            "index"
+        };
+        println!("{}\t{reads}\t{}", plan.query, plan.indexes.join(","));
+        for line in plan.text.lines() {
+            println!("    {line}");
+        }
+    }
+    Ok(plans
+        .iter()
+        .filter(|plan| plan.scans_table)
+        .map(|plan| plan.query)
+        .collect())
+}
+
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -224,6 +394,15 @@ async fn main() -> Result<(), Box<dyn Error>> {
             eprintln!("stored {stored}");
             Ok(())
         }
+        ["commits", ..] => {
+            let count = args.get(1).map_or(Ok(20_000), |s| s.parse())?;
+            let (_server, inbox) = database().await?;
+            commits(&inbox, count).await
+        }
+        ["size", rows, expired, ..] => {
+            let seconds = args.get(3).map_or(Ok(10), |s| s.parse())?;
+            at_size(rows.parse()?, expired.parse()?, seconds).await
+        }
         ["pickup", ..] => {
             let samples = args.get(1).map_or(Ok(200), |s| s.parse())?;
             let (_server, inbox) = database().await?;
@@ -239,7 +418,8 @@ async fn main() -> Result<(), Box<dyn Error>> {
             let url = format!("http://{}/webhooks/thequickassist", listener.local_addr()?);
             serve(listener, &inbox, SECRET)?;
             for clients in [1, 8, 64] {
-                intake(&url, clients, seconds).await?;
+                let summary = intake(&url, clients, for_seconds(seconds)).await?;
+                println!("{}", summary.row(&format!("intake | {clients} clients")));
             }
             workers(&inbox, false, 20_000).await?;
             workers(&inbox, true, 20_000).await?;
