@@ -51,7 +51,8 @@ enum Kind {
 
 impl Access {
     /// Only those who present `token` (a bearer header, or a login that sets a session
-    /// cookie). Use a long random token; it is compared in constant time.
+    /// cookie). Use a long random token; it is compared in constant time. An empty token
+    /// lets nobody in.
     ///
     /// ```
     /// let access = quickassist_webhooks_console::Access::token("s3cr3t-token-from-a-vault");
@@ -76,9 +77,11 @@ impl Access {
         Self(Kind::BehindOwnAuth)
     }
 
+    /// Whether `presented` is the token. An empty token matches nothing: a console built
+    /// with one (an unset variable, say) lets nobody in rather than everybody.
     fn token_matches(&self, presented: &[u8]) -> bool {
         match &self.0 {
-            Kind::Token(token) => bool::from(token.as_ref().ct_eq(presented)),
+            Kind::Token(token) => !token.is_empty() && bool::from(token.as_ref().ct_eq(presented)),
             Kind::BehindOwnAuth => false,
         }
     }
@@ -239,7 +242,7 @@ fn base_of_request(request: &Request) -> String {
 pub(crate) fn login(shared: &Shared, presented: &str, base: &str) -> Response {
     if !shared.access.token_matches(presented.as_bytes()) {
         tracing::debug!(reason = "wrong_token", "console login refused");
-        return pages::login(base, true).with_status(StatusCode::UNAUTHORIZED);
+        return unauthorized(base, true);
     }
     let (_, value) = shared.keys.new_session();
     tracing::info!("console login");
@@ -272,7 +275,7 @@ pub(crate) async fn guard(
                 ("bearer token".to_owned(), None)
             } else {
                 tracing::debug!(reason = "no_session", "console request refused");
-                return pages::login(&base, false).with_status(StatusCode::UNAUTHORIZED);
+                return unauthorized(&base, false);
             }
         }
         (Kind::BehindOwnAuth, nonce) => {
@@ -374,15 +377,17 @@ fn decode(text: &str) -> Option<String> {
     String::from_utf8(bytes).ok()
 }
 
-/// Answers with a status (the error pages and the login page).
-pub(crate) trait WithStatus {
-    fn with_status(self, status: StatusCode) -> Response;
-}
-
-impl WithStatus for maud::Markup {
-    fn with_status(self, status: StatusCode) -> Response {
-        (status, self).into_response()
-    }
+/// `401` with the login page (no data) and the scheme that would have been accepted.
+fn unauthorized(base: &str, refused: bool) -> Response {
+    (
+        StatusCode::UNAUTHORIZED,
+        [(
+            header::WWW_AUTHENTICATE,
+            HeaderValue::from_static("Bearer realm=\"inbox console\""),
+        )],
+        pages::login(base, refused),
+    )
+        .into_response()
 }
 
 #[cfg(test)]
@@ -414,5 +419,9 @@ mod tests {
         assert!(access.token_matches(b"secret"));
         assert!(!access.token_matches(b"secre"));
         assert!(!Access::behind_own_auth().token_matches(b""));
+        assert!(
+            !Access::token("").token_matches(b""),
+            "an empty token lets nobody in"
+        );
     }
 }

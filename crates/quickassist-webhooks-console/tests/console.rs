@@ -12,8 +12,9 @@ use axum::{
     Router,
 };
 use http_body_util::BodyExt;
+use quickassist_webhooks::status::{MessageStatus, StatusTracker, StatusUpdate};
 use quickassist_webhooks_console::{Access, Console, Operator};
-use quickassist_webhooks_postgres::Inbox;
+use quickassist_webhooks_postgres::{Inbox, PostgresStatusTracker};
 use tower::ServiceExt;
 
 const TOKEN: &str = "test-token-0123456789";
@@ -107,6 +108,10 @@ async fn console_behaviour_over_http() {
     ] {
         let (response, page) = send(&app, get(path, None)).await;
         assert_eq!(response.status(), StatusCode::UNAUTHORIZED, "{path}");
+        assert_eq!(
+            response.headers()[header::WWW_AUTHENTICATE],
+            "Bearer realm=\"inbox console\""
+        );
         assert_secure_headers(&response);
         assert!(!page.contains("whk_"), "{path} leaked: {page}");
         assert!(!page.contains("acme"), "{path} leaked: {page}");
@@ -399,4 +404,61 @@ async fn pages_follow_by_keyset_and_every_filter_reads_an_index() {
         assert!(!plan.contains("Seq Scan"), "{condition}:\n{plan}");
         assert!(plan.contains("Index"), "{condition}:\n{plan}");
     }
+}
+
+#[tokio::test]
+async fn a_messages_page_shows_the_trackers_merged_state_and_its_deliveries() {
+    let (_server, inbox) = common::inbox().await;
+    common::seed(&inbox).await;
+    let tracker = PostgresStatusTracker::new(inbox.pool().clone());
+    let at = chrono::Utc::now();
+    for (status, applied) in [
+        (MessageStatus::Read, true),
+        (MessageStatus::Delivered, false),
+    ] {
+        let merge = tracker
+            .apply(&StatusUpdate::new("msg_a1", status, at))
+            .await
+            .unwrap();
+        // read first, then a late delivered: the merge keeps read
+        assert_eq!(merge.is_applied(), applied);
+    }
+    let app = app(Console::new(inbox.clone(), Access::token(TOKEN)).tracker(tracker));
+    let cookie = login(&app).await;
+    let (_, page) = send(
+        &app,
+        get("/admin/webhooks/message?id=msg_a1", Some(&cookie)),
+    )
+    .await;
+    assert!(
+        page.contains("Merged state: <strong>read</strong>"),
+        "{page}"
+    );
+    assert!(page.contains("whk_acme_f1") && page.contains("whk_acme_p1"));
+    let (_, page) = send(
+        &app,
+        get("/admin/webhooks/message?id=msg_unknown", Some(&cookie)),
+    )
+    .await;
+    assert!(page.contains("no state for this message"), "{page}");
+    assert!(page.contains("No delivery of this message"));
+}
+
+#[tokio::test]
+async fn an_empty_token_lets_nobody_in() {
+    let (_server, inbox) = common::inbox().await;
+    let app = app(Console::new(inbox, Access::token("")));
+    let bearer = Request::get("/admin/webhooks")
+        .header(header::AUTHORIZATION, "Bearer ")
+        .body(Body::empty())
+        .unwrap();
+    let (response, _) = send(&app, bearer).await;
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    let (response, _) = send(&app, get("/admin/webhooks/login?token=", None)).await;
+    assert_eq!(
+        response.status(),
+        StatusCode::OK,
+        "the login form, no session"
+    );
+    assert!(response.headers().get(header::SET_COOKIE).is_none());
 }
