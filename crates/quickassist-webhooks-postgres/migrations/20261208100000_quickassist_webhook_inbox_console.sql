@@ -11,4 +11,4 @@
 -- STABLE only for encodings in general).
 CREATE FUNCTION quickassist_webhook_message_id(body bytea) RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
-AS $$ SELECT convert_from(body, 'UTF8')::jsonb -> 'data' ->> 'messageId' $$;
+AS $$ SELECT convert_from(body, 'UTF8')::json -> 'data' ->> 'messageId' $$;
