@@ -199,7 +199,9 @@ async fn main() -> Result<(), Box<dyn Error>> {
     let seconds: u64 = args.next().map_or(Ok(3), |seconds| seconds.parse())?;
     let server = tokio::task::spawn_blocking(PostgresServer::start_durable).await??;
     let inbox = Inbox::connect(&server.url()).await?;
-    inbox.migrate().await?;
+    Console::new(inbox.clone(), Access::token(TOKEN))
+        .migrate()
+        .await?;
 
     let started = Instant::now();
     sqlx::query(POPULATE)

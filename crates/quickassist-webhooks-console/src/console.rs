@@ -77,6 +77,33 @@ impl Console {
         }
     }
 
+    /// Applies the inbox's migrations and the console's own (its messageId function, and
+    /// its indexes by account, event and messageId, built with `CREATE INDEX CONCURRENTLY`
+    /// so that a populated inbox's intake goes on meanwhile). Call it once at start, as
+    /// `qa-webhooks console` does: without it, the console's filters by messageId fail and
+    /// those by account and event read the whole table. The indexes are the console's
+    /// alone, so an inbox without a console does not pay for them at every insert and every
+    /// processed mark. Safe to run from every process at once.
+    ///
+    /// # Errors
+    ///
+    /// The inbox's [`Error`](quickassist_webhooks_postgres::Error) when a migration fails
+    /// or the database cannot be reached.
+    ///
+    /// ```no_run
+    /// # async fn demo(inbox: quickassist_webhooks_postgres::Inbox) -> Result<(), quickassist_webhooks_postgres::Error> {
+    /// use quickassist_webhooks_console::{Access, Console};
+    /// let console = Console::new(inbox, Access::behind_own_auth());
+    /// console.migrate().await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn migrate(&self) -> Result<(), quickassist_webhooks_postgres::Error> {
+        self.inbox.migrate().await?;
+        self.inbox
+            .apply_migrations(sqlx::migrate!("./migrations"))
+            .await
+    }
+
     /// Read-only mode: no action forms, and every POST answers 403.
     ///
     /// ```no_run

@@ -10,7 +10,7 @@ use sqlx::{postgres::PgPoolOptions, PgPool};
 
 use crate::{
     intake::{Batcher, Row},
-    migrate::migrate,
+    migrate::{apply, migrate},
     redact_url, Error,
 };
 
@@ -167,6 +167,27 @@ impl Inbox {
     /// ```
     pub async fn migrate(&self) -> Result<(), Error> {
         migrate(&self.pool).await
+    }
+
+    /// Applies `migrator`'s migrations that are not applied yet, in turn with every other
+    /// process migrating this database through an `Inbox` (the same advisory lock as
+    /// [`migrate`](Self::migrate)): for crates that add to the inbox's schema what only
+    /// their users need, such as the console's indexes. Migrations already applied that
+    /// `migrator` does not know (the inbox's, the application's) are ignored.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Migrate`] when a migration fails; [`Error::Database`] when the database
+    /// cannot be reached.
+    ///
+    /// ```no_run
+    /// # async fn demo(inbox: quickassist_webhooks_postgres::Inbox) -> Result<(), quickassist_webhooks_postgres::Error> {
+    /// inbox.migrate().await?;
+    /// inbox.apply_migrations(sqlx::migrate!("./migrations")).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn apply_migrations(&self, migrator: sqlx::migrate::Migrator) -> Result<(), Error> {
+        apply(&self.pool, migrator).await
     }
 
     /// Stores `delivery`: what [`Intake::store`] does, as an inherent method.

@@ -11,7 +11,7 @@
 
 use std::time::Duration;
 
-use sqlx::{Connection, PgConnection, PgPool};
+use sqlx::{migrate::Migrator, Connection, PgConnection, PgPool};
 
 use crate::Error;
 
@@ -26,6 +26,15 @@ const POLL: Duration = Duration::from_millis(50);
 /// Applies the embedded migrations that are not applied yet, ignoring the application's own,
 /// one process at a time.
 pub(crate) async fn migrate(pool: &PgPool) -> Result<(), Error> {
+    apply(pool, sqlx::migrate!("./migrations")).await
+}
+
+/// Applies `migrator`'s migrations that are not applied yet, ignoring any others, one
+/// process at a time (under the lock described in the module's docs).
+pub(crate) async fn apply(pool: &PgPool, mut migrator: Migrator) -> Result<(), Error> {
+    migrator.set_ignore_missing(true);
+    // Serialised by the lock below (see the module's docs).
+    migrator.set_locking(false);
     // A connection of its own, out of the pool: dropped (this future cancelled), it closes,
     // and the session's lock goes with it rather than staying with a pooled connection.
     let mut lock = pool.acquire().await?.detach();
@@ -35,20 +44,11 @@ pub(crate) async fn migrate(pool: &PgPool) -> Result<(), Error> {
     {
         tokio::time::sleep(POLL).await;
     }
-    let applied = run(pool).await;
+    let applied = migrator.run(pool).await;
     let unlocked = sqlx::query(UNLOCK).execute(&mut lock).await;
     close(lock).await;
     applied?;
     unlocked?;
-    Ok(())
-}
-
-async fn run(pool: &PgPool) -> Result<(), Error> {
-    let mut migrator = sqlx::migrate!("./migrations");
-    migrator.set_ignore_missing(true);
-    // Serialised by the lock above (see the module's docs).
-    migrator.set_locking(false);
-    migrator.run(pool).await?;
     Ok(())
 }
 

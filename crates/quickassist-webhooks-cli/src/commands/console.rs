@@ -58,13 +58,13 @@ pub(crate) fn run(args: ConsoleArgs) -> Outcome {
         let inbox = Inbox::connect(&url).await.map_err(|error| {
             Failure::usage(hide(&url, format!("cannot connect to {}: {error}", redact_url(&url))))
         })?;
-        inbox
-            .migrate()
-            .await
-            .map_err(|error| Failure::usage(hide(&url, format!("cannot migrate: {error}"))))?;
         let mut console = Console::new(inbox.clone(), Access::token(token.as_str()))
             .read_only(args.read_only)
             .show_phone_numbers(args.show_phone_numbers);
+        console
+            .migrate()
+            .await
+            .map_err(|error| Failure::usage(hide(&url, format!("cannot migrate: {error}"))))?;
         if args.tracker {
             console = console.tracker(PostgresStatusTracker::new(inbox.pool().clone()));
         }

@@ -2,14 +2,18 @@
 
 #![allow(dead_code, clippy::unwrap_used)] // each test file uses its part; helpers panic like tests
 
+use quickassist_webhooks_console::{Access, Console};
 use quickassist_webhooks_postgres::Inbox;
 use quickassist_webhooks_test::postgres::PostgresServer;
 
-/// A throwaway PostgreSQL with the inbox's tables.
+/// A throwaway PostgreSQL with the inbox's tables and the console's indexes.
 pub(crate) async fn inbox() -> (PostgresServer, Inbox) {
     let server = PostgresServer::start().expect("PostgreSQL starts");
     let inbox = Inbox::connect(&server.url()).await.expect("connects");
-    inbox.migrate().await.expect("migrates");
+    Console::new(inbox.clone(), Access::behind_own_auth())
+        .migrate()
+        .await
+        .expect("migrates");
     (server, inbox)
 }
 
