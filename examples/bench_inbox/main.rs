@@ -280,6 +280,10 @@ async fn at_size(rows: i64, expired: i64, seconds: u64) -> Result<(), Box<dyn Er
     sqlx::query("ALTER SYSTEM SET shared_buffers = '2GB'")
         .execute(inbox.pool())
         .await?;
+    // Where the workers' time goes, by statement (printed after each worker run).
+    sqlx::query("ALTER SYSTEM SET shared_preload_libraries = 'pg_stat_statements'")
+        .execute(inbox.pool())
+        .await?;
     inbox.pool().close().await;
     let _server = tokio::task::spawn_blocking(move || {
         let mut server = server;
@@ -287,6 +291,9 @@ async fn at_size(rows: i64, expired: i64, seconds: u64) -> Result<(), Box<dyn Er
     })
     .await??;
     let inbox = Inbox::connect(&_server.url()).await?;
+    sqlx::query("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+        .execute(inbox.pool())
+        .await?;
     // As a database that has run for a while: WAL segments in place to recycle (a fresh
     // cluster creates, zero-fills and fsyncs each new one during the first measurement).
     size::populate(&inbox, 2_000_000, 0).await?;
@@ -307,6 +314,9 @@ async fn at_size(rows: i64, expired: i64, seconds: u64) -> Result<(), Box<dyn Er
         println!("{}", summary.row(&format!("intake, 64 clients | {label}")));
         // What the intake stored first (not measured), then a backlog of 50,000.
         size::worker_rate(&inbox, &format!("whk_drain_{n}_"), 0, CommitMode::PerBatch).await?;
+        sqlx::query("SELECT pg_stat_statements_reset()")
+            .execute(inbox.pool())
+            .await?;
         let rate = size::worker_rate(
             &inbox,
             &format!("whk_size_work_{n}_"),
@@ -314,6 +324,7 @@ async fn at_size(rows: i64, expired: i64, seconds: u64) -> Result<(), Box<dyn Er
             CommitMode::PerBatch,
         )
         .await?;
+        print_statements(&inbox).await?;
         println!("| worker (4 tasks, batches of 64) | {label} | {rate:.0} deliveries/s | 50000 deliveries |");
     }
     let scanning = print_plans(&inbox).await?;
@@ -353,6 +364,20 @@ async fn at_size(rows: i64, expired: i64, seconds: u64) -> Result<(), Box<dyn Er
         )
         .into())
     }
+}
+
+/// The statements that took the most time since the last reset: calls, mean and total time.
+async fn print_statements(inbox: &Inbox) -> Result<(), Box<dyn Error>> {
+    let rows: Vec<(i64, f64, f64, String)> = sqlx::query_as(
+        "SELECT calls, mean_exec_time, total_exec_time, left(regexp_replace(query, '\\s+', ' ', 'g'), 90) \
+         FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT 6",
+    )
+    .fetch_all(inbox.pool())
+    .await?;
+    for (calls, mean, total, query) in rows {
+        println!("    {calls:>7} calls  {mean:>8.3} ms mean  {total:>9.1} ms total  {query}");
+    }
+    Ok(())
 }
 
 /// Prints each hot query's plan; returns those that read the whole table.
