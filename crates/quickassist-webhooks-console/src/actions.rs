@@ -4,7 +4,7 @@
 use std::{sync::Arc, time::Duration};
 
 use axum::{
-    extract::{Form, Query, State as Shared_},
+    extract::{Form, Query, State},
     http::{header, HeaderValue, StatusCode},
     response::{IntoResponse, Response},
     Extension,
@@ -39,7 +39,7 @@ pub(crate) struct Token {
 }
 
 pub(crate) async fn login_page(
-    Shared_(shared): Shared_<Arc<Shared>>,
+    State(shared): State<Arc<Shared>>,
     Base(base): Base,
     Query(query): Query<Token>,
 ) -> Response {
@@ -51,7 +51,7 @@ pub(crate) async fn login_page(
 }
 
 pub(crate) async fn login_form(
-    Shared_(shared): Shared_<Arc<Shared>>,
+    State(shared): State<Arc<Shared>>,
     Base(base): Base,
     Form(form): Form<Token>,
 ) -> Response {
@@ -116,7 +116,7 @@ async fn requeue_one(
 
 /// Retries a dead delivery, or a failed one at once (its attempts reset).
 pub(crate) async fn retry(
-    Shared_(shared): Shared_<Arc<Shared>>,
+    State(shared): State<Arc<Shared>>,
     Extension(viewer): Extension<Viewer>,
     Base(base): Base,
     Form(target): Form<Target>,
@@ -127,7 +127,7 @@ pub(crate) async fn retry(
 
 /// Replays a processed delivery: the handler runs for it once more.
 pub(crate) async fn replay(
-    Shared_(shared): Shared_<Arc<Shared>>,
+    State(shared): State<Arc<Shared>>,
     Extension(viewer): Extension<Viewer>,
     Base(base): Base,
     Form(target): Form<Target>,
@@ -145,7 +145,7 @@ pub(crate) async fn replay(
 
 /// The confirmation of a bulk retry: how many deliveries the filter selects.
 pub(crate) async fn confirm_bulk_retry(
-    Shared_(shared): Shared_<Arc<Shared>>,
+    State(shared): State<Arc<Shared>>,
     Extension(viewer): Extension<Viewer>,
     Base(base): Base,
     Query(filter): Query<Filter>,
@@ -182,7 +182,7 @@ pub(crate) async fn confirm_bulk_retry(
 
 /// Retries every dead or failed delivery the filter selects.
 pub(crate) async fn bulk_retry(
-    Shared_(shared): Shared_<Arc<Shared>>,
+    State(shared): State<Arc<Shared>>,
     Extension(viewer): Extension<Viewer>,
     Base(base): Base,
     Form(filter): Form<Filter>,
@@ -212,7 +212,7 @@ pub(crate) struct Purge {
 
 /// Retention: deletes the deliveries processed more than `days` ago.
 pub(crate) async fn purge(
-    Shared_(shared): Shared_<Arc<Shared>>,
+    State(shared): State<Arc<Shared>>,
     Extension(viewer): Extension<Viewer>,
     Base(base): Base,
     Form(purge): Form<Purge>,

@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 use sqlx::{FromRow, PgPool, Postgres, QueryBuilder};
 use tokio::sync::Mutex;
 
-use crate::filter::{Cursor, Filter, State};
+use crate::filter::{Cursor, DeliveryState, Filter};
 
 /// Rows on a page of deliveries.
 pub(crate) const PAGE_SIZE: i64 = 50;
@@ -39,17 +39,17 @@ pub(crate) struct Counts {
 }
 
 impl Counts {
-    pub(crate) fn of(&self, state: State) -> Count {
+    pub(crate) fn of(&self, state: DeliveryState) -> Count {
         match state {
-            State::Pending => self.pending,
-            State::Failed => self.failed,
-            State::Dead => self.dead,
-            State::Processed => self.processed,
+            DeliveryState::Pending => self.pending,
+            DeliveryState::Failed => self.failed,
+            DeliveryState::Dead => self.dead,
+            DeliveryState::Processed => self.processed,
         }
     }
 }
 
-async fn count(pool: &PgPool, state: State) -> Result<Count, sqlx::Error> {
+async fn count(pool: &PgPool, state: DeliveryState) -> Result<Count, sqlx::Error> {
     let condition = state.sql();
     let counted: i64 = sqlx::query_scalar(&format!(
         "SELECT count(*) FROM (SELECT 1 FROM quickassist_webhook_inbox WHERE {condition} \
@@ -88,10 +88,10 @@ pub(crate) async fn counts(pool: &PgPool) -> Result<Counts, sqlx::Error> {
     .fetch_one(pool)
     .await?;
     Ok(Counts {
-        pending: count(pool, State::Pending).await?,
-        failed: count(pool, State::Failed).await?,
-        dead: count(pool, State::Dead).await?,
-        processed: count(pool, State::Processed).await?,
+        pending: count(pool, DeliveryState::Pending).await?,
+        failed: count(pool, DeliveryState::Failed).await?,
+        dead: count(pool, DeliveryState::Dead).await?,
+        processed: count(pool, DeliveryState::Processed).await?,
         oldest_pending,
     })
 }
@@ -278,8 +278,8 @@ pub(crate) struct Row {
 }
 
 impl Row {
-    pub(crate) fn state(&self) -> State {
-        State::of(&self.status, self.attempts)
+    pub(crate) fn state(&self) -> DeliveryState {
+        DeliveryState::of(&self.status, self.attempts)
     }
 
     pub(crate) fn cursor(&self) -> Cursor {

@@ -8,7 +8,7 @@ use sqlx::{Postgres, QueryBuilder};
 
 /// A delivery's state as the console shows it (the inbox's `pending` split in two).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum State {
+pub(crate) enum DeliveryState {
     /// Pending, never attempted.
     Pending,
     /// Pending after failed attempts: waiting for a retry.
@@ -17,7 +17,7 @@ pub(crate) enum State {
     Processed,
 }
 
-impl State {
+impl DeliveryState {
     pub(crate) const ALL: [Self; 4] = [Self::Pending, Self::Failed, Self::Dead, Self::Processed];
 
     pub(crate) fn as_str(self) -> &'static str {
@@ -119,8 +119,8 @@ fn parse_time(text: &str) -> Option<DateTime<Utc>> {
 }
 
 impl Filter {
-    pub(crate) fn state(&self) -> Option<State> {
-        State::parse(&self.state)
+    pub(crate) fn state(&self) -> Option<DeliveryState> {
+        DeliveryState::parse(&self.state)
     }
 
     /// The messageId filter, when set.

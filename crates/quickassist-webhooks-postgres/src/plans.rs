@@ -165,9 +165,10 @@ impl Inbox {
     /// How PostgreSQL would run each hot query of the inbox on this database now: the
     /// intake's insert, the claims (first due first, fair, ordered, with a per-account
     /// limit), marking processed and failed, retention, listing, retry and replay, the lag
-    /// queries. Each is `EXPLAIN`ed (not run) with representative parameters; every one
-    /// should read through an index, never [`scans_table`](QueryPlan::scans_table), however
-    /// many rows the inbox holds. `qa-webhooks inbox plans` prints them.
+    /// queries. Each is `EXPLAIN`ed (not run) with representative parameters. Once the
+    /// inbox holds more than a few thousand rows, every one should read through an index,
+    /// never [`scans_table`](QueryPlan::scans_table) (a small table PostgreSQL reads whole,
+    /// which is cheaper there). `qa-webhooks inbox plans` prints them.
     ///
     /// # Errors
     ///

@@ -71,7 +71,7 @@ async fn stopped_database_is_an_error_and_the_retry_after_restart_is_stored() {
 #[tokio::test(flavor = "multi_thread")]
 async fn migrations_apply_once_from_many_processes() {
     let (_server, inbox) = inbox().await;
-    // Again, concurrently: sqlx's advisory lock serialises them and they are no-ops.
+    // Again, concurrently: the migrations' advisory lock serialises them and they are no-ops.
     let again = (0..4).map(|_| {
         let inbox = inbox.clone();
         tokio::spawn(async move { inbox.migrate().await })

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use axum::{
-    extract::{Query, State as Shared_},
+    extract::{Query, State},
     response::{IntoResponse, Response},
     Extension,
 };
@@ -14,11 +14,11 @@ use crate::{
     access::Viewer,
     console::Shared,
     data,
-    filter::{Filter, State},
+    filter::{DeliveryState, Filter},
 };
 
 pub(crate) async fn page(
-    Shared_(shared): Shared_<Arc<Shared>>,
+    State(shared): State<Arc<Shared>>,
     Extension(_viewer): Extension<Viewer>,
     Base(base): Base,
     Query(filter): Query<Filter>,
@@ -29,7 +29,10 @@ pub(crate) async fn page(
     };
     let query = filter.query_string();
     let next = more.then(|| rows.last().map(data::Row::cursor)).flatten();
-    let retryable = matches!(filter.state(), Some(State::Dead | State::Failed));
+    let retryable = matches!(
+        filter.state(),
+        Some(DeliveryState::Dead | DeliveryState::Failed)
+    );
     let content = html! {
         (form(&base, &filter))
         @if retryable && !shared.read_only && !rows.is_empty() {
@@ -69,7 +72,7 @@ fn form(base: &str, filter: &Filter) -> Markup {
             label { "state "
                 select name="state" {
                     option value="" { "any" }
-                    @for state in State::ALL {
+                    @for state in DeliveryState::ALL {
                         option value=(state.as_str()) selected[filter.state() == Some(state)] { (state.label()) }
                     }
                 }

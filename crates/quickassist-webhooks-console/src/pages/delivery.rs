@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use axum::{
-    extract::{Query, State as Shared_},
+    extract::{Query, State},
     http::StatusCode,
     response::{IntoResponse, Response},
     Extension,
@@ -16,7 +16,7 @@ use crate::{
     access::Viewer,
     console::Shared,
     data,
-    filter::{encode, State},
+    filter::{encode, DeliveryState},
     mask,
 };
 
@@ -29,7 +29,7 @@ pub(crate) struct Key {
 }
 
 pub(crate) async fn page(
-    Shared_(shared): Shared_<Arc<Shared>>,
+    State(shared): State<Arc<Shared>>,
     Extension(viewer): Extension<Viewer>,
     Base(base): Base,
     Query(key): Query<Key>,
@@ -41,9 +41,9 @@ pub(crate) async fn page(
     };
     let state = delivery.row.state();
     let action = match state {
-        State::Dead | State::Failed => Some(("retry", "Retry now")),
-        State::Processed => Some(("replay", "Replay")),
-        State::Pending => None,
+        DeliveryState::Dead | DeliveryState::Failed => Some(("retry", "Retry now")),
+        DeliveryState::Processed => Some(("replay", "Replay")),
+        DeliveryState::Pending => None,
     };
     let content = html! {
         dl.facts {
@@ -54,7 +54,7 @@ pub(crate) async fn page(
             dt { "received" } dd #received { (time(delivery.row.received_at)) }
             dt { "processed" } dd #processed { (delivery.row.processed_at.map(time).unwrap_or_else(|| "–".to_owned())) }
             dt { "attempts" } dd #attempts { (delivery.row.attempts) }
-            @if state == State::Failed {
+            @if state == DeliveryState::Failed {
                 dt { "next attempt" } dd { (time(delivery.next_attempt_at)) }
             }
             dt { "last error" } dd #last-error.error { (delivery.row.last_error.as_deref().unwrap_or("–")) }

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use axum::{
-    extract::{Query, State as Shared_},
+    extract::{Query, State},
     response::{IntoResponse, Response},
     Extension,
 };
@@ -23,7 +23,7 @@ pub(crate) struct Key {
 }
 
 pub(crate) async fn page(
-    Shared_(shared): Shared_<Arc<Shared>>,
+    State(shared): State<Arc<Shared>>,
     Extension(_viewer): Extension<Viewer>,
     Base(base): Base,
     Query(key): Query<Key>,

@@ -14,7 +14,7 @@ use axum::{
 use chrono::{DateTime, Utc};
 use maud::{html, Markup, DOCTYPE};
 
-use crate::{access::Viewer, filter::State};
+use crate::{access::Viewer, filter::DeliveryState};
 
 /// Where the console is mounted (`/admin/webhooks`, or `` at the root): every link starts
 /// with it.
@@ -136,7 +136,7 @@ pub(crate) fn age(seconds: i64) -> String {
     }
 }
 
-pub(crate) fn state_badge(state: State) -> Markup {
+pub(crate) fn state_badge(state: DeliveryState) -> Markup {
     html! { span class={ "state " (state.as_str()) } { (state.label()) } }
 }
 

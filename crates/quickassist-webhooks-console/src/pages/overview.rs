@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use axum::{
-    extract::State as Shared_,
+    extract::State,
     response::{IntoResponse, Response},
     Extension,
 };
@@ -17,11 +17,11 @@ use crate::{
     chart::{self, Line},
     console::Shared,
     data::{self, Counts, Series},
-    filter::{encode, State},
+    filter::{encode, DeliveryState},
 };
 
 pub(crate) async fn page(
-    Shared_(shared): Shared_<Arc<Shared>>,
+    State(shared): State<Arc<Shared>>,
     Extension(viewer): Extension<Viewer>,
     Base(base): Base,
 ) -> Response {
@@ -75,7 +75,7 @@ pub(crate) async fn page(
 fn states(base: &str, counts: &Counts) -> Markup {
     html! {
         section.states {
-            @for state in State::ALL {
+            @for state in DeliveryState::ALL {
                 a class={ "count " (state.as_str()) } id={ "count-" (state.as_str()) }
                     href={ (base) "/deliveries?state=" (state.as_str()) } {
                     span.number {
